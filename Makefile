@@ -1,0 +1,87 @@
+# probe — container health-check probe.
+# `make` builds build/probe; `make test` installs what it needs, builds and runs every test;
+# `make run` starts throwaway servers on loopback and checks them.
+
+CC      ?= gcc
+BUILD   := build
+WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
+           -Wcast-qual -Werror
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) $(shell pkg-config --cflags libcurl libmariadb hiredis libcares yaml-0.1 2>/dev/null)
+LIBS    := -lev $(shell pkg-config --libs libcurl libmariadb hiredis libcares yaml-0.1 2>/dev/null) -lm
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+SRCS      := $(wildcard probe/*.c)
+LIB_SRCS  := $(filter-out probe/main.c,$(SRCS))
+OBJS      := $(SRCS:probe/%.c=$(BUILD)/obj/%.o)
+ASAN_OBJS := $(SRCS:probe/%.c=$(BUILD)/asan/%.o)
+ASAN_LIB  := $(LIB_SRCS:probe/%.c=$(BUILD)/asan/%.o)
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+INTG_SRCS := $(wildcard tests/integration/*.c) tests/harness.c
+HELPERS   := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
+
+# Debian packages each target needs; `make deps-*` installs the missing ones when run as root.
+PKGS_BUILD := gcc make pkg-config libev-dev libcurl4-openssl-dev libmariadb-dev libhiredis-dev \
+              libc-ares-dev libyaml-dev libssl-dev ca-certificates
+PKGS_TEST  := $(PKGS_BUILD) libcriterion-dev redis-server mariadb-server openssl procps iproute2
+PKGS_RUN   := $(PKGS_BUILD) redis-server mariadb-server
+
+.PHONY: all run test unit integration clean deps-build deps-test deps-run format
+
+all: $(BUILD)/probe
+
+$(BUILD)/obj/%.o: probe/%.c | deps-build
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(BUILD)/asan/%.o: probe/%.c | deps-build
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -O1 $(SAN) -MMD -MP -c $< -o $@
+
+$(BUILD)/probe: $(OBJS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/asan/probe: $(ASAN_OBJS)
+	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LIBS)
+
+$(BUILD)/test_unit: $(UNIT_SRCS) $(ASAN_LIB) | deps-test
+	$(CC) $(CFLAGS) -O1 $(SAN) -Iprobe -o $@ $(UNIT_SRCS) $(ASAN_LIB) $(LIBS) -lcriterion
+
+$(BUILD)/test_integration: $(INTG_SRCS) tests/harness.h | deps-test
+	$(CC) $(CFLAGS) -O1 $(SAN) -Iprobe -Itests -o $@ $(INTG_SRCS) -lcriterion -lm
+
+$(BUILD)/helpers/%: tests/helpers/%.c | deps-test
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -o $@ $< -lm
+
+unit: $(BUILD)/test_unit
+	$(BUILD)/test_unit
+
+integration: $(BUILD)/test_integration $(BUILD)/asan/probe $(BUILD)/probe $(HELPERS)
+	PROBE_BIN=$(CURDIR)/$(BUILD)/asan/probe PROBE_HELPERS=$(CURDIR)/$(BUILD)/helpers \
+	  $(BUILD)/test_integration -j2
+
+test: deps-test
+	$(MAKE) unit
+	$(MAKE) integration
+
+run: deps-run $(BUILD)/probe
+	./tests/run-demo.sh $(BUILD)/probe
+
+# Installs what is missing. Not root and something missing: say what, and stop.
+deps-build deps-test deps-run:
+	@pk="$(PKGS_$(shell echo $(@:deps-%=%) | tr a-z A-Z))"; missing=""; \
+	for p in $$pk; do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages:$$missing (run as root to install)" >&2; exit 1; fi; \
+	  echo "installing:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+format:
+	clang-format -i probe/*.c probe/*.h tests/*.c tests/*.h tests/*/*.c
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(OBJS:.o=.d) $(ASAN_OBJS:.o=.d)
