@@ -7,8 +7,11 @@ BUILD   := build
 WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpointer-arith \
            -Wcast-qual -Werror
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN) $(shell pkg-config --cflags libcurl libmariadb hiredis libcares yaml-0.1 2>/dev/null)
-LIBS    := -lev $(shell pkg-config --libs libcurl libmariadb hiredis libcares yaml-0.1 2>/dev/null) -lm
+# Recursive (=) on purpose: pkg-config runs when a rule needs it, after deps-* installed it.
+PKGS_PC  = libcurl libmariadb hiredis libcares yaml-0.1
+CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN)
+PCFLAGS  = $(shell pkg-config --cflags $(PKGS_PC) 2>/dev/null)
+LIBS     = -lev $(shell pkg-config --libs $(PKGS_PC) 2>/dev/null) -lm
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 SRCS      := $(wildcard probe/*.c)
@@ -32,11 +35,11 @@ all: $(BUILD)/probe
 
 $(BUILD)/obj/%.o: probe/%.c | deps-build
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) $(PCFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/asan/%.o: probe/%.c | deps-build
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -O1 $(SAN) -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) $(PCFLAGS) -O1 $(SAN) -MMD -MP -c $< -o $@
 
 $(BUILD)/probe: $(OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)
@@ -45,7 +48,7 @@ $(BUILD)/asan/probe: $(ASAN_OBJS)
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LIBS)
 
 $(BUILD)/test_unit: $(UNIT_SRCS) $(ASAN_LIB) | deps-test
-	$(CC) $(CFLAGS) -O1 $(SAN) -Iprobe -o $@ $(UNIT_SRCS) $(ASAN_LIB) $(LIBS) -lcriterion
+	$(CC) $(CFLAGS) -O1 $(SAN) $(PCFLAGS) -Iprobe -o $@ $(UNIT_SRCS) $(ASAN_LIB) $(LIBS) -lcriterion
 
 $(BUILD)/test_integration: $(INTG_SRCS) tests/harness.h | deps-test
 	$(CC) $(CFLAGS) -O1 $(SAN) -Iprobe -Itests -o $@ $(INTG_SRCS) -lcriterion -lm

@@ -51,6 +51,10 @@ int name_valid(const char *s);
  */
 size_t text_clean(char *dst, size_t dstsz, const char *src, size_t n);
 
+/* The UTF-8 sequence at s[0..n): returns 1 when it is valid (no overlong, surrogate or
+ * > U+10FFFF) and 0 when not; *len is its length, or the bytes one U+FFFD should replace. */
+int utf8_next(const char *s, size_t n, size_t *len);
+
 /* Monotonic clock in milliseconds (fractional). */
 double mono_ms(void);
 

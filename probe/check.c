@@ -1,0 +1,101 @@
+/* What every kind of check shares: the result, the phase, the failure texts. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "check.h"
+#include "run.h"
+
+static const char *const phase_names[PHASE_COUNT] = {
+    [PHASE_DNS] = "dns",         [PHASE_CONNECT] = "connect", [PHASE_TLS] = "tls",
+    [PHASE_AUTH] = "auth",       [PHASE_REQUEST] = "request", [PHASE_QUERY] = "query",
+    [PHASE_RESPONSE] = "response",
+};
+
+const char *
+check_phase_name(enum check_phase phase)
+{
+    if (phase < 0 || phase >= PHASE_COUNT)
+        return "?";
+    return phase_names[phase];
+}
+
+const struct check_ops *
+check_ops_for(enum url_scheme scheme)
+{
+    switch (scheme) {
+    case URL_HTTP:
+    case URL_HTTPS:
+        return &check_http_ops;
+    case URL_TCP:
+        return &check_tcp_ops;
+    case URL_MYSQL:
+        return &check_mysql_ops;
+    case URL_REDIS:
+        return &check_redis_ops;
+    }
+    return NULL;
+}
+
+void
+check_phase(struct check *c, enum check_phase phase)
+{
+    if (c->status == CHECK_PENDING)
+        c->phase = phase;
+}
+
+/*
+ * The first result wins: a reply that lands after the deadline, or an error raised while a
+ * connection is torn down, must not overwrite what was already reported.
+ */
+void
+check_done(struct check *c, enum check_status st, const char *fmt, ...)
+{
+    va_list ap;
+    char raw[CHECK_MSG_LEN];
+
+    if (c->status != CHECK_PENDING)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(raw, sizeof(raw), fmt, ap);
+    va_end(ap);
+    text_clean(c->msg, sizeof(c->msg), raw, strlen(raw));
+    if (c->t->url.pass != NULL)
+        redact_secret(c->msg, sizeof(c->msg), c->t->url.pass);
+    c->t_end = mono_ms();
+    c->wall_end = (long)time(NULL);
+    c->status = st;
+    ev_timer_stop(c->loop, &c->deadline);
+    run_check_finished(c->run);
+}
+
+/* Short lower-case texts, the words an operator expects from curl and ping. */
+const char *
+check_errno_text(int err)
+{
+    switch (err) {
+    case ECONNREFUSED:
+        return "connection refused";
+    case ECONNRESET:
+        return "connection reset";
+    case ENETUNREACH:
+        return "network unreachable";
+    case EHOSTUNREACH:
+        return "host unreachable";
+    case ETIMEDOUT:
+        return "connection timed out";
+    case EMFILE:
+    case ENFILE:
+        return "too many open files";
+    case EADDRNOTAVAIL:
+        return "address not available";
+    case EPIPE:
+        return "connection closed";
+    case EAFNOSUPPORT:
+        return "address family not supported";
+    default:
+        return strerror(err);
+    }
+}

@@ -1,0 +1,515 @@
+/*
+ * http:// and https:// — curl's multi_socket API on the loop. The check passes when the final
+ * status is in the expected set and, if asked, the body contains the expected text. Redirects
+ * are not followed, proxies are not used, only http and https are spoken, and the body and
+ * headers read are capped.
+ */
+#include <curl/curl.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "run.h"
+
+#define HTTP_BODY_CAP (1024 * 1024)
+#define HTTP_HEADER_CAP (64 * 1024)
+
+enum http_stop { STOP_NONE, STOP_STATUS_ONLY, STOP_BAD_STATUS, STOP_FOUND, STOP_BODY_CAP,
+                 STOP_HEADER_CAP };
+
+/* Run-wide: one multi handle, its timer and the sockets curl asked us to watch. */
+struct http_multi {
+    CURLM *multi;
+    struct ev_loop *loop;
+    ev_timer timer;
+    struct http_sock *socks;
+};
+
+struct http_sock {
+    ev_io io;
+    curl_socket_t fd;
+    struct http_multi *m;
+    struct http_sock *next;
+};
+
+struct http_state {
+    CURL *easy;
+    int in_multi;
+    struct curl_slist *headers;
+    struct curl_slist *resolve;
+    char *url;
+    char errbuf[CURL_ERROR_SIZE];
+    struct buf body;
+    size_t header_bytes;
+    enum http_stop stop;
+    long status;
+};
+
+static void http_multi_done(struct http_multi *m);
+
+static void
+http_sock_free(struct http_multi *m, struct http_sock *hs)
+{
+    for (struct http_sock **pp = &m->socks; *pp != NULL; pp = &(*pp)->next) {
+        if (*pp == hs) {
+            *pp = hs->next;
+            break;
+        }
+    }
+    ev_io_stop(m->loop, &hs->io);
+    free(hs);
+}
+
+static void
+http_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct http_sock *hs = w->data;
+    struct http_multi *m = hs->m;
+    int flags = 0, running = 0;
+
+    (void)loop;
+    if (revents & EV_READ)
+        flags |= CURL_CSELECT_IN;
+    if (revents & EV_WRITE)
+        flags |= CURL_CSELECT_OUT;
+    curl_multi_socket_action(m->multi, hs->fd, flags, &running);
+    http_multi_done(m);
+}
+
+static int
+http_sock_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
+{
+    struct http_multi *m = userp;
+    struct http_sock *hs = socketp;
+    int events = 0;
+
+    (void)easy;
+    if (what == CURL_POLL_REMOVE) {
+        if (hs != NULL)
+            http_sock_free(m, hs);
+        return 0;
+    }
+    if (hs == NULL) {
+        hs = calloc(1, sizeof(*hs));
+        if (hs == NULL)
+            return -1;
+        hs->fd = fd;
+        hs->m = m;
+        hs->next = m->socks;
+        m->socks = hs;
+        curl_multi_assign(m->multi, fd, hs);
+    } else {
+        ev_io_stop(m->loop, &hs->io);
+    }
+    if (what & CURL_POLL_IN)
+        events |= EV_READ;
+    if (what & CURL_POLL_OUT)
+        events |= EV_WRITE;
+    ev_io_init(&hs->io, http_io_cb, fd, events);
+    hs->io.data = hs;
+    ev_io_start(m->loop, &hs->io);
+    return 0;
+}
+
+static void
+http_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct http_multi *m = w->data;
+    int running = 0;
+
+    (void)loop;
+    (void)revents;
+    curl_multi_socket_action(m->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+    http_multi_done(m);
+}
+
+static int
+http_timer_set_cb(CURLM *multi, long timeout_ms, void *userp)
+{
+    struct http_multi *m = userp;
+
+    (void)multi;
+    ev_timer_stop(m->loop, &m->timer);
+    if (timeout_ms >= 0) {
+        ev_timer_set(&m->timer, (double)timeout_ms / 1000., 0.);
+        ev_timer_start(m->loop, &m->timer);
+    }
+    return 0;
+}
+
+static struct http_multi *
+http_multi_get(struct run *r)
+{
+    static int global_ready;
+    struct http_multi *m = r->kind_state[KIND_HTTP];
+
+    if (m != NULL)
+        return m;
+    if (!global_ready) {
+        if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+            return NULL;
+        atexit(curl_global_cleanup);
+        global_ready = 1;
+    }
+    m = calloc(1, sizeof(*m));
+    if (m == NULL)
+        return NULL;
+    m->multi = curl_multi_init();
+    if (m->multi == NULL) {
+        free(m);
+        return NULL;
+    }
+    m->loop = r->loop;
+    ev_timer_init(&m->timer, http_timer_cb, 0., 0.);
+    m->timer.data = m;
+    curl_multi_setopt(m->multi, CURLMOPT_SOCKETFUNCTION, http_sock_cb);
+    curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m);
+    curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION, http_timer_set_cb);
+    curl_multi_setopt(m->multi, CURLMOPT_TIMERDATA, m);
+    r->kind_state[KIND_HTTP] = m;
+    return m;
+}
+
+static void
+http_run_free(struct run *r)
+{
+    struct http_multi *m = r->kind_state[KIND_HTTP];
+
+    if (m == NULL)
+        return;
+    ev_timer_stop(m->loop, &m->timer);
+    curl_multi_cleanup(m->multi);
+    while (m->socks != NULL)
+        http_sock_free(m, m->socks);
+    free(m);
+    r->kind_state[KIND_HTTP] = NULL;
+}
+
+static size_t
+http_header_cb(char *data, size_t size, size_t n, void *userp)
+{
+    struct check *c = userp;
+    struct http_state *st = c->priv;
+
+    st->header_bytes += size * n;
+    check_phase(c, PHASE_RESPONSE);
+    if (st->header_bytes > HTTP_HEADER_CAP) {
+        st->stop = STOP_HEADER_CAP;
+        return 0;
+    }
+    (void)data;
+    return size * n;
+}
+
+/* The body is read only as far as the verdict needs: not at all when only the status counts. */
+static size_t
+http_write_cb(char *data, size_t size, size_t n, void *userp)
+{
+    struct check *c = userp;
+    struct http_state *st = c->priv;
+    const char *want = c->t->expect_body;
+    size_t len = size * n;
+
+    curl_easy_getinfo(st->easy, CURLINFO_RESPONSE_CODE, &st->status);
+    if (!status_set_has(&c->t->expect_status, st->status)) {
+        st->stop = STOP_BAD_STATUS;
+        return 0;
+    }
+    if (want == NULL) {
+        st->stop = STOP_STATUS_ONLY;
+        return 0;
+    }
+    if (st->body.len + len > HTTP_BODY_CAP)
+        len = HTTP_BODY_CAP - st->body.len;
+    buf_add(&st->body, data, len);
+    if (memmem(st->body.p ? st->body.p : "", st->body.len, want, strlen(want)) != NULL) {
+        st->stop = STOP_FOUND;
+        return 0;
+    }
+    if (st->body.len >= HTTP_BODY_CAP) {
+        st->stop = STOP_BODY_CAP;
+        return 0;
+    }
+    return size * n;
+}
+
+static void
+http_verdict(struct check *c, CURLcode rc)
+{
+    struct http_state *st = c->priv;
+    const char *want = c->t->expect_body;
+    long os_errno = 0;
+
+    curl_easy_getinfo(st->easy, CURLINFO_RESPONSE_CODE, &st->status);
+    switch (st->stop) {
+    case STOP_STATUS_ONLY:
+    case STOP_FOUND:
+        check_done(c, CHECK_PASS, "%ld", st->status);
+        return;
+    case STOP_BAD_STATUS:
+        check_done(c, CHECK_FAIL, "HTTP %ld", st->status);
+        return;
+    case STOP_BODY_CAP:
+        check_done(c, CHECK_FAIL, "body over %d bytes does not contain \"%.40s\"", HTTP_BODY_CAP,
+                   want);
+        return;
+    case STOP_HEADER_CAP:
+        check_done(c, CHECK_FAIL, "response headers over %d bytes", HTTP_HEADER_CAP);
+        return;
+    case STOP_NONE:
+        break;
+    }
+    if (rc == CURLE_OK) {
+        if (!status_set_has(&c->t->expect_status, st->status))
+            check_done(c, CHECK_FAIL, "HTTP %ld", st->status);
+        else if (want != NULL)
+            check_done(c, CHECK_FAIL, "body does not contain \"%.40s\"", want);
+        else
+            check_done(c, CHECK_PASS, "%ld", st->status);
+        return;
+    }
+    curl_easy_getinfo(st->easy, CURLINFO_OS_ERRNO, &os_errno);
+    switch (rc) {
+    case CURLE_COULDNT_CONNECT:
+        check_done(c, CHECK_FAIL, "%s",
+                   os_errno ? check_errno_text((int)os_errno) : "could not connect");
+        return;
+    case CURLE_GOT_NOTHING:
+        check_done(c, CHECK_FAIL, "empty reply from server");
+        return;
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+        if (os_errno != 0) {
+            check_done(c, CHECK_FAIL, "%s", check_errno_text((int)os_errno));
+            return;
+        }
+        break;
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CACERT_BADFILE:
+        check_done(c, CHECK_FAIL, "tls: %s",
+                   st->errbuf[0] ? st->errbuf : curl_easy_strerror(rc));
+        return;
+    default:
+        break;
+    }
+    check_done(c, CHECK_FAIL, "%s", st->errbuf[0] ? st->errbuf : curl_easy_strerror(rc));
+}
+
+static void
+http_detach(struct check *c)
+{
+    struct http_state *st = c->priv;
+    struct http_multi *m = c->run->kind_state[KIND_HTTP];
+
+    if (st != NULL && st->in_multi && m != NULL) {
+        curl_multi_remove_handle(m->multi, st->easy);
+        st->in_multi = 0;
+    }
+}
+
+static void
+http_multi_done(struct http_multi *m)
+{
+    CURLMsg *msg;
+    int left;
+
+    while ((msg = curl_multi_info_read(m->multi, &left)) != NULL) {
+        struct check *c = NULL;
+
+        if (msg->msg != CURLMSG_DONE)
+            continue;
+        curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&c);
+        if (c == NULL)
+            continue;
+        http_verdict(c, msg->data.result);
+        http_detach(c);
+    }
+}
+
+/* Builds the URL without credentials; the user and password go through their own options. */
+static char *
+http_url(const struct url *u)
+{
+    struct buf b;
+
+    buf_init(&b);
+    buf_addf(&b, "%s://", u->scheme == URL_HTTPS ? "https" : "http");
+    if (u->host_is_v6)
+        buf_addf(&b, "[%s]", u->host);
+    else
+        buf_adds(&b, u->host);
+    buf_addf(&b, ":%d%s", u->port, u->path);
+    if (b.oom) {
+        buf_free(&b);
+        return NULL;
+    }
+    buf_str(&b);
+    return b.p;
+}
+
+/* Hands curl the addresses we resolved, so it never runs a resolver of its own. */
+static struct curl_slist *
+http_resolve_list(const struct check *c)
+{
+    struct buf b;
+    struct curl_slist *list;
+
+    if (c->naddrs == 0)
+        return NULL;
+    buf_init(&b);
+    buf_addf(&b, "%s:%d:", c->t->url.host, c->t->url.port);
+    for (int i = 0; i < c->naddrs; i++) {
+        const struct check_addr *a = &c->addrs[i];
+
+        buf_addf(&b, a->sa.ss_family == AF_INET6 ? "%s[%s]" : "%s%s", i ? "," : "", a->text);
+    }
+    list = b.oom ? NULL : curl_slist_append(NULL, buf_str(&b));
+    buf_free(&b);
+    return list;
+}
+
+static int
+http_setup(struct check *c, struct http_state *st)
+{
+    const struct target *t = c->t;
+    CURL *e = st->easy;
+
+    st->url = http_url(&t->url);
+    if (st->url == NULL)
+        return -1;
+    if (!c->t->url.host_is_v6 && c->naddrs > 0 && strcmp(c->addrs[0].text, t->url.host) != 0) {
+        st->resolve = http_resolve_list(c);
+        if (st->resolve == NULL)
+            return -1;
+        curl_easy_setopt(e, CURLOPT_RESOLVE, st->resolve);
+    }
+    for (size_t i = 0; i < t->nheaders; i++) {
+        char line[1024];
+        struct curl_slist *l;
+
+        snprintf(line, sizeof(line), "%s: %s", t->headers[i].name, t->headers[i].value);
+        l = curl_slist_append(st->headers, line);
+        if (l == NULL)
+            return -1;
+        st->headers = l;
+    }
+    curl_easy_setopt(e, CURLOPT_URL, st->url);
+    curl_easy_setopt(e, CURLOPT_PRIVATE, c);
+    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, st->errbuf);
+    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+#ifdef CURLOPT_QUICK_EXIT
+    curl_easy_setopt(e, CURLOPT_QUICK_EXIT, 1L);
+#endif
+    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+    curl_easy_setopt(e, CURLOPT_PROXY, "");
+    curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(e, CURLOPT_USERAGENT, "probe/" PROBE_VERSION);
+    curl_easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+    if (st->headers != NULL)
+        curl_easy_setopt(e, CURLOPT_HTTPHEADER, st->headers);
+    if (t->url.user != NULL) {
+        curl_easy_setopt(e, CURLOPT_USERNAME, t->url.user);
+        curl_easy_setopt(e, CURLOPT_PASSWORD, t->url.pass ? t->url.pass : "");
+    }
+    curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_header_cb);
+    curl_easy_setopt(e, CURLOPT_HEADERDATA, c);
+    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_write_cb);
+    curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
+    if (t->insecure) {
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
+    }
+    if (t->cacert != NULL)
+        curl_easy_setopt(e, CURLOPT_CAINFO, t->cacert);
+    return 0;
+}
+
+static int
+http_start(struct check *c)
+{
+    struct http_multi *m = http_multi_get(c->run);
+    struct http_state *st;
+
+    if (m == NULL) {
+        check_done(c, CHECK_FAIL, "cannot initialise libcurl");
+        return -1;
+    }
+    st = calloc(1, sizeof(*st));
+    if (st == NULL) {
+        check_done(c, CHECK_FAIL, "out of memory");
+        return -1;
+    }
+    c->priv = st;
+    buf_init(&st->body);
+    st->easy = curl_easy_init();
+    if (st->easy == NULL || http_setup(c, st) < 0) {
+        check_done(c, CHECK_FAIL, "cannot set up the HTTP request");
+        return -1;
+    }
+    if (curl_multi_add_handle(m->multi, st->easy) != CURLM_OK) {
+        check_done(c, CHECK_FAIL, "cannot start the HTTP request");
+        return -1;
+    }
+    st->in_multi = 1;
+    return 0;
+}
+
+/* Tells from curl's timings which phase a stuck transfer was in. */
+static void
+http_sync_phase(struct check *c)
+{
+    struct http_state *st = c->priv;
+    curl_off_t connect = 0, app = 0, start = 0;
+
+    if (st->easy == NULL)
+        return;
+    curl_easy_getinfo(st->easy, CURLINFO_CONNECT_TIME_T, &connect);
+    curl_easy_getinfo(st->easy, CURLINFO_APPCONNECT_TIME_T, &app);
+    curl_easy_getinfo(st->easy, CURLINFO_STARTTRANSFER_TIME_T, &start);
+    if (connect == 0)
+        check_phase(c, PHASE_CONNECT);
+    else if (c->t->url.scheme == URL_HTTPS && app == 0)
+        check_phase(c, PHASE_TLS);
+    else
+        check_phase(c, PHASE_RESPONSE);
+}
+
+static void
+http_abort(struct check *c)
+{
+    http_detach(c);
+}
+
+static void
+http_cleanup(struct check *c)
+{
+    struct http_state *st = c->priv;
+
+    if (st == NULL)
+        return;
+    http_detach(c);
+    if (st->easy != NULL)
+        curl_easy_cleanup(st->easy);
+    curl_slist_free_all(st->headers);
+    curl_slist_free_all(st->resolve);
+    free(st->url);
+    buf_free(&st->body);
+    free(st);
+    c->priv = NULL;
+}
+
+const struct check_ops check_http_ops = {
+    .kind = KIND_HTTP,
+    .name = "http",
+    .component_type = "http",
+    .start = http_start,
+    .abort = http_abort,
+    .cleanup = http_cleanup,
+    .sync_phase = http_sync_phase,
+    .run_free = http_run_free,
+};

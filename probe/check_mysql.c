@@ -1,0 +1,363 @@
+/*
+ * mysql:// — MariaDB Connector/C's non-blocking API, driven by the wait mask it returns.
+ * Connect and authenticate (and select the database), then COM_PING or the given query, whose
+ * first row is read. The library is handed one numeric address at a time, so it never
+ * resolves a name itself; the next address is tried when a connection cannot be made. A
+ * connection that got through the handshake is closed with COM_QUIT, so the server never
+ * counts the probe against max_connect_errors.
+ */
+#include <mysql.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "check.h"
+
+enum mysql_step { STEP_IDLE, STEP_CONNECT, STEP_PING, STEP_QUERY, STEP_STORE };
+
+struct mysql_state {
+    MYSQL *mysql;
+    MYSQL_RES *res;
+    enum mysql_step step;
+    int connected;
+    ev_io io;
+    ev_timer wait_timer;
+    char last_err[CHECK_MSG_LEN];
+};
+
+static void mysql_step_cb(struct check *c, int ready);
+static int mysql_connect_next(struct check *c);
+
+static void
+mysql_watch_stop(struct check *c)
+{
+    struct mysql_state *st = c->priv;
+
+    ev_io_stop(c->loop, &st->io);
+    ev_timer_stop(c->loop, &st->wait_timer);
+}
+
+static void
+mysql_io_cb(struct ev_loop *loop, ev_io *w, int revents)
+{
+    struct check *c = w->data;
+    int ready = 0;
+
+    (void)loop;
+    if (revents & EV_READ)
+        ready |= MYSQL_WAIT_READ;
+    if (revents & EV_WRITE)
+        ready |= MYSQL_WAIT_WRITE;
+    mysql_step_cb(c, ready);
+}
+
+static void
+mysql_wait_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)revents;
+    mysql_step_cb(w->data, MYSQL_WAIT_TIMEOUT);
+}
+
+/* Waits for what the library asked for; re-reads the socket, which changes on reconnects. */
+static void
+mysql_wait(struct check *c, int status)
+{
+    struct mysql_state *st = c->priv;
+    int events = 0;
+
+    mysql_watch_stop(c);
+    if (status & MYSQL_WAIT_READ) {
+        events |= EV_READ;
+        if (st->step == STEP_CONNECT)
+            check_phase(c, PHASE_AUTH);
+    }
+    if (status & (MYSQL_WAIT_WRITE | MYSQL_WAIT_EXCEPT))
+        events |= EV_WRITE;
+    if (events != 0) {
+        ev_io_set(&st->io, mysql_get_socket(st->mysql), events);
+        ev_io_start(c->loop, &st->io);
+    }
+    if (status & MYSQL_WAIT_TIMEOUT) {
+        ev_timer_set(&st->wait_timer, mysql_get_timeout_value_ms(st->mysql) / 1000., 0.);
+        ev_timer_start(c->loop, &st->wait_timer);
+    }
+}
+
+/* "NNNN message"; the client's own connect errors say what the socket said, like curl. */
+static void
+mysql_error_text(MYSQL *mysql, char *out, size_t outsz)
+{
+    unsigned int no = mysql_errno(mysql);
+    const char *msg = mysql_error(mysql);
+    const char *paren = strrchr(msg, '(');
+    int sys = 0;
+
+    if ((no == 2002 || no == 2003) && paren != NULL && sscanf(paren, "(%d", &sys) == 1 &&
+        sys > 0) {
+        snprintf(out, outsz, "%u %s", no, check_errno_text(sys));
+        return;
+    }
+    snprintf(out, outsz, "%u %s", no, msg);
+}
+
+static void
+mysql_fail(struct check *c)
+{
+    struct mysql_state *st = c->priv;
+    char text[CHECK_MSG_LEN];
+
+    mysql_error_text(st->mysql, text, sizeof(text));
+    st->step = STEP_IDLE;
+    check_done(c, CHECK_FAIL, "%s", text);
+}
+
+static void
+mysql_run_query(struct check *c)
+{
+    struct mysql_state *st = c->priv;
+    int err = 0, status;
+
+    check_phase(c, PHASE_QUERY);
+    if (c->t->query == NULL) {
+        st->step = STEP_PING;
+        status = mysql_ping_start(&err, st->mysql);
+    } else {
+        st->step = STEP_QUERY;
+        status = mysql_real_query_start(&err, st->mysql, c->t->query,
+                                        (unsigned long)strlen(c->t->query));
+    }
+    if (status != 0) {
+        mysql_wait(c, status);
+        return;
+    }
+    mysql_step_cb(c, -1);
+}
+
+static void
+mysql_query_result(struct check *c)
+{
+    struct mysql_state *st = c->priv;
+    MYSQL_ROW row;
+
+    if (st->res == NULL) {
+        if (mysql_errno(st->mysql) != 0) {
+            mysql_fail(c);
+            return;
+        }
+        st->step = STEP_IDLE;
+        check_done(c, CHECK_PASS, "query ok");
+        return;
+    }
+    row = mysql_fetch_row(st->res);
+    st->step = STEP_IDLE;
+    if (row == NULL) {
+        check_done(c, CHECK_FAIL, "query returned no rows");
+        return;
+    }
+    check_done(c, CHECK_PASS, "query ok: %.60s",
+               mysql_num_fields(st->res) > 0 && row[0] ? row[0] : "NULL");
+}
+
+/*
+ * One step of the state machine. ready is the wait mask that became true, or -1 when the
+ * previous call finished at once and its result is ready to be read.
+ */
+static void
+mysql_step_cb(struct check *c, int ready)
+{
+    struct mysql_state *st = c->priv;
+    MYSQL *ret = NULL;
+    my_bool bret = 0;
+    int err = 0, status = 0;
+
+    mysql_watch_stop(c);
+    if (c->status != CHECK_PENDING)
+        return;
+    switch (st->step) {
+    case STEP_CONNECT:
+        if (ready >= 0)
+            status = mysql_real_connect_cont(&ret, st->mysql, ready);
+        else
+            ret = st->connected ? st->mysql : NULL;
+        if (status != 0)
+            break;
+        if (ret == NULL) {
+            unsigned int no = mysql_errno(st->mysql);
+
+            mysql_error_text(st->mysql, st->last_err, sizeof(st->last_err));
+            if ((no == 2002 || no == 2003) && c->addr_idx + 1 < c->naddrs) {
+                c->addr_idx++;
+                mysql_connect_next(c);
+                return;
+            }
+            st->step = STEP_IDLE;
+            check_done(c, CHECK_FAIL, "%s", st->last_err);
+            return;
+        }
+        st->connected = 1;
+        mysql_run_query(c);
+        return;
+    case STEP_PING:
+        if (ready >= 0)
+            status = mysql_ping_cont(&err, st->mysql, ready);
+        else
+            err = mysql_errno(st->mysql) != 0;
+        if (status != 0)
+            break;
+        if (err != 0) {
+            mysql_fail(c);
+            return;
+        }
+        st->step = STEP_IDLE;
+        check_done(c, CHECK_PASS, "ping ok");
+        return;
+    case STEP_QUERY:
+        if (ready >= 0)
+            status = mysql_real_query_cont(&err, st->mysql, ready);
+        else
+            err = mysql_errno(st->mysql) != 0;
+        if (status != 0)
+            break;
+        if (err != 0) {
+            mysql_fail(c);
+            return;
+        }
+        st->step = STEP_STORE;
+        check_phase(c, PHASE_RESPONSE);
+        status = mysql_store_result_start(&st->res, st->mysql);
+        if (status != 0)
+            break;
+        mysql_query_result(c);
+        return;
+    case STEP_STORE:
+        status = mysql_store_result_cont(&st->res, st->mysql, ready);
+        if (status != 0)
+            break;
+        mysql_query_result(c);
+        return;
+    case STEP_IDLE:
+        return;
+    }
+    (void)bret;
+    mysql_wait(c, status);
+}
+
+static int
+mysql_set_options(struct check *c, MYSQL *m)
+{
+    const struct url *u = &c->t->url;
+    my_bool on = 1;
+    unsigned int proto = u->socket != NULL ? MYSQL_PROTOCOL_SOCKET : MYSQL_PROTOCOL_TCP;
+
+    if (mysql_options(m, MYSQL_OPT_NONBLOCK, 0) != 0)
+        return -1;
+    mysql_options(m, MYSQL_OPT_PROTOCOL, &proto);
+    switch (u->ssl_mode) {
+    case SSL_MODE_DEFAULT:
+    case SSL_MODE_DISABLED:
+    case SSL_MODE_PREFERRED:
+        break;
+    case SSL_MODE_VERIFY_CA:
+    case SSL_MODE_VERIFY_IDENTITY:
+        mysql_options(m, MYSQL_OPT_SSL_VERIFY_SERVER_CERT, &on);
+        /* fall through */
+    case SSL_MODE_REQUIRED:
+        mysql_options(m, MYSQL_OPT_SSL_ENFORCE, &on);
+        break;
+    }
+    if (u->ssl_ca != NULL)
+        mysql_options(m, MYSQL_OPT_SSL_CA, u->ssl_ca);
+    return 0;
+}
+
+static int
+mysql_connect_next(struct check *c)
+{
+    struct mysql_state *st = c->priv;
+    const struct url *u = &c->t->url;
+    const char *host = c->naddrs > 0 ? c->addrs[c->addr_idx].text : "localhost";
+    MYSQL *ret = NULL;
+    int status;
+
+    if (st->mysql != NULL)
+        mysql_close(st->mysql); /* never connected: nothing is sent */
+    st->connected = 0;
+    st->mysql = mysql_init(NULL);
+    if (st->mysql == NULL || mysql_set_options(c, st->mysql) < 0) {
+        check_done(c, CHECK_FAIL, "cannot initialise the MySQL client");
+        return -1;
+    }
+    check_phase(c, PHASE_CONNECT);
+    st->step = STEP_CONNECT;
+    status = mysql_real_connect_start(&ret, st->mysql, u->socket != NULL ? NULL : host, u->user,
+                                      u->pass, u->db, (unsigned int)u->port, u->socket, 0);
+    if (status != 0) {
+        mysql_wait(c, status);
+        return 0;
+    }
+    st->connected = ret != NULL;
+    mysql_step_cb(c, -1);
+    return 0;
+}
+
+static int
+mysql_start(struct check *c)
+{
+    struct mysql_state *st = calloc(1, sizeof(*st));
+
+    if (st == NULL) {
+        check_done(c, CHECK_FAIL, "out of memory");
+        return -1;
+    }
+    c->priv = st;
+    ev_init(&st->io, mysql_io_cb);
+    st->io.data = c;
+    ev_timer_init(&st->wait_timer, mysql_wait_timer_cb, 0., 0.);
+    st->wait_timer.data = c;
+    return mysql_connect_next(c);
+}
+
+/*
+ * Called outside the library's own code. An idle connection gets a clean COM_QUIT; one that is
+ * stuck mid-operation has its socket shut down first, so the close cannot block.
+ */
+static void
+mysql_abort(struct check *c)
+{
+    struct mysql_state *st = c->priv;
+
+    if (st == NULL)
+        return;
+    mysql_watch_stop(c);
+    if (st->res != NULL) {
+        mysql_free_result(st->res);
+        st->res = NULL;
+    }
+    if (st->mysql != NULL) {
+        if (st->step != STEP_IDLE && mysql_get_socket(st->mysql) >= 0)
+            shutdown(mysql_get_socket(st->mysql), SHUT_RDWR);
+        mysql_close(st->mysql);
+        st->mysql = NULL;
+    }
+}
+
+static void
+mysql_cleanup(struct check *c)
+{
+    mysql_abort(c);
+    free(c->priv);
+    c->priv = NULL;
+}
+
+const struct check_ops check_mysql_ops = {
+    .kind = KIND_MYSQL,
+    .name = "mysql",
+    .component_type = "datastore",
+    .start = mysql_start,
+    .abort = mysql_abort,
+    .cleanup = mysql_cleanup,
+    .sync_phase = NULL,
+    .run_free = NULL,
+};

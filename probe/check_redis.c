@@ -1,0 +1,287 @@
+/*
+ * redis:// — hiredis' async API on the loop through its libev adapter. The conversation is
+ * data: AUTH (with an ACL user if given), SELECT, ROLE when a role is asked, then PING, all
+ * pipelined in one write. The first error reply is the result, with the server's own text;
+ * only +PONG passes. hiredis is handed a numeric address, so it never resolves a name.
+ */
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <hiredis/adapters/libev.h>
+
+#include "check.h"
+
+enum redis_cmd { CMD_AUTH, CMD_SELECT, CMD_ROLE, CMD_PING, CMD_COUNT };
+
+struct redis_state;
+
+/* What a reply callback needs to know: whose reply, to which command. */
+struct redis_slot {
+    struct redis_state *st;
+    enum redis_cmd cmd;
+};
+
+struct redis_state {
+    redisAsyncContext *ac; /* the live connection; NULL once hiredis or we freed it */
+    struct check *c;       /* NULL while we free the context ourselves */
+    char last_err[CHECK_MSG_LEN];
+    struct redis_slot slots[CMD_COUNT];
+};
+
+static int redis_connect_next(struct check *c);
+
+/* Judges one reply; a NULL reply means the connection went away (or is being freed). */
+static void
+redis_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
+{
+    redisReply *reply = r;
+    struct redis_slot *slot = privdata;
+    struct redis_state *st = slot->st;
+    struct check *c;
+
+    /* Replies of a connection we gave up on (freed, or a failed address) are not ours. */
+    if (st == NULL || st->c == NULL || ac != st->ac)
+        return;
+    c = st->c;
+    if (c->status != CHECK_PENDING)
+        return;
+    if (reply == NULL) {
+        check_done(c, CHECK_FAIL, "connection closed: %s", ac->errstr[0] ? ac->errstr : "eof");
+        return;
+    }
+    if (reply->type == REDIS_REPLY_ERROR) {
+        check_done(c, CHECK_FAIL, "%.*s", (int)reply->len, reply->str);
+        return;
+    }
+    switch (slot->cmd) {
+    case CMD_AUTH:
+        check_phase(c, PHASE_RESPONSE);
+        return;
+    case CMD_SELECT:
+        return;
+    case CMD_ROLE: {
+        const char *role;
+
+        if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
+            reply->element[0]->type != REDIS_REPLY_STRING) {
+            check_done(c, CHECK_FAIL, "unexpected reply to ROLE");
+            return;
+        }
+        role = reply->element[0]->str;
+        if (c->t->url.role == ROLE_MASTER && strcmp(role, "master") != 0) {
+            check_done(c, CHECK_FAIL, "role is %s, not master", role);
+            return;
+        }
+        if (c->t->url.role == ROLE_REPLICA) {
+            if (strcmp(role, "slave") != 0) {
+                check_done(c, CHECK_FAIL, "role is %s, not replica", role);
+                return;
+            }
+            if (reply->elements < 4 || reply->element[3]->type != REDIS_REPLY_STRING ||
+                strcmp(reply->element[3]->str, "connected") != 0) {
+                check_done(c, CHECK_FAIL, "replica link to master is %s",
+                           reply->elements >= 4 && reply->element[3]->str
+                               ? reply->element[3]->str
+                               : "down");
+                return;
+            }
+        }
+        return;
+    }
+    case CMD_PING:
+        if ((reply->type == REDIS_REPLY_STATUS || reply->type == REDIS_REPLY_STRING) &&
+            reply->len == 4 && memcmp(reply->str, "PONG", 4) == 0) {
+            check_done(c, CHECK_PASS, "PONG");
+            return;
+        }
+        check_done(c, CHECK_FAIL, "unexpected reply to PING");
+        return;
+    case CMD_COUNT:
+        break;
+    }
+}
+
+static void
+redis_send(struct redis_state *st, enum redis_cmd cmd, int argc, const char **argv)
+{
+    size_t lens[3];
+
+    for (int i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    st->slots[cmd].st = st;
+    st->slots[cmd].cmd = cmd;
+    redisAsyncCommandArgv(st->ac, redis_reply_cb, &st->slots[cmd], argc, argv, lens);
+}
+
+static void
+redis_converse(struct check *c)
+{
+    struct redis_state *st = c->priv;
+    const struct url *u = &c->t->url;
+    char db[16];
+
+    if (u->pass != NULL) {
+        const char *auth_user[] = {"AUTH", u->user ? u->user : "", u->pass};
+        const char *auth[] = {"AUTH", u->pass};
+
+        if (u->user != NULL && u->user[0] != '\0')
+            redis_send(st, CMD_AUTH, 3, auth_user);
+        else
+            redis_send(st, CMD_AUTH, 2, auth);
+    }
+    if (u->redis_db != 0) {
+        const char *sel[] = {"SELECT", db};
+
+        snprintf(db, sizeof(db), "%d", u->redis_db);
+        redis_send(st, CMD_SELECT, 2, sel);
+    }
+    if (u->role != ROLE_ANY) {
+        const char *role[] = {"ROLE"};
+
+        redis_send(st, CMD_ROLE, 1, role);
+    }
+    {
+        const char *ping[] = {"PING"};
+
+        redis_send(st, CMD_PING, 1, ping);
+    }
+}
+
+/* hiredis says "Connection refused"; say it the way the other checks do. */
+static void
+redis_lower_errno_text(char *s)
+{
+    if (s[0] >= 'A' && s[0] <= 'Z' && strchr(s, ':') == NULL)
+        s[0] = (char)(s[0] - 'A' + 'a');
+}
+
+static void
+redis_connect_cb(const redisAsyncContext *ac, int status)
+{
+    struct redis_state *st = ac->data;
+    struct check *c;
+
+    if (st == NULL || st->c == NULL)
+        return;
+    c = st->c;
+    if (status != REDIS_OK) {
+        /* hiredis frees the context after this callback returns. */
+        st->ac = NULL;
+        snprintf(st->last_err, sizeof(st->last_err), "%s", ac->errstr);
+        redis_lower_errno_text(st->last_err);
+        if (c->status == CHECK_PENDING && c->addr_idx + 1 < c->naddrs) {
+            c->addr_idx++;
+            redis_connect_next(c);
+            return;
+        }
+        check_done(c, CHECK_FAIL, "%s", st->last_err);
+        return;
+    }
+    check_phase(c, c->t->url.pass != NULL ? PHASE_AUTH : PHASE_RESPONSE);
+}
+
+static void
+redis_disconnect_cb(const redisAsyncContext *ac, int status)
+{
+    struct redis_state *st = ac->data;
+
+    (void)status;
+    if (st == NULL || ac != st->ac)
+        return;
+    /* hiredis frees the context after this callback returns. */
+    st->ac = NULL;
+    if (st->c != NULL && st->c->status == CHECK_PENDING)
+        check_done(st->c, CHECK_FAIL, "connection closed%s%s", ac->errstr[0] ? ": " : "",
+                   ac->errstr);
+}
+
+static int
+redis_connect_next(struct check *c)
+{
+    struct redis_state *st = c->priv;
+    const struct check_addr *a = &c->addrs[c->addr_idx];
+    redisAsyncContext *ac;
+
+    check_phase(c, PHASE_CONNECT);
+    ac = redisAsyncConnect(a->text, c->t->url.port);
+    if (ac == NULL) {
+        check_done(c, CHECK_FAIL, "out of memory");
+        return -1;
+    }
+    if (ac->err) {
+        snprintf(st->last_err, sizeof(st->last_err), "%s", ac->errstr);
+        redis_lower_errno_text(st->last_err);
+        redisAsyncFree(ac);
+        if (c->addr_idx + 1 < c->naddrs) {
+            c->addr_idx++;
+            return redis_connect_next(c);
+        }
+        check_done(c, CHECK_FAIL, "%s", st->last_err);
+        return -1;
+    }
+    ac->data = st;
+    st->ac = ac;
+    redisLibevAttach(c->loop, ac);
+    redisAsyncSetConnectCallback(ac, redis_connect_cb);
+    redisAsyncSetDisconnectCallback(ac, redis_disconnect_cb);
+    /* Commands queue until the connection is up; hiredis writes them once it is writable. */
+    redis_converse(c);
+    return 0;
+}
+
+static int
+redis_start(struct check *c)
+{
+    struct redis_state *st = calloc(1, sizeof(*st));
+
+    if (st == NULL) {
+        check_done(c, CHECK_FAIL, "out of memory");
+        return -1;
+    }
+    st->c = c;
+    c->priv = st;
+    if (c->naddrs == 0) {
+        check_done(c, CHECK_FAIL, "no address for %s", c->t->url.host);
+        return -1;
+    }
+    return redis_connect_next(c);
+}
+
+/* Called from a loop callback of ours, never from inside hiredis, so freeing here is safe. */
+static void
+redis_abort(struct check *c)
+{
+    struct redis_state *st = c->priv;
+    redisAsyncContext *ac;
+
+    if (st == NULL || st->ac == NULL)
+        return;
+    ac = st->ac;
+    st->ac = NULL;
+    st->c = NULL; /* the callbacks run by the free must not touch the check */
+    ac->data = NULL;
+    redisAsyncFree(ac);
+    st->c = c;
+}
+
+static void
+redis_cleanup(struct check *c)
+{
+    redis_abort(c);
+    free(c->priv);
+    c->priv = NULL;
+}
+
+const struct check_ops check_redis_ops = {
+    .kind = KIND_REDIS,
+    .name = "redis",
+    .component_type = "datastore",
+    .start = redis_start,
+    .abort = redis_abort,
+    .cleanup = redis_cleanup,
+    .sync_phase = NULL,
+    .run_free = NULL,
+};

@@ -1,0 +1,700 @@
+/*
+ * Settings come from flags, then the environment, then the config file, then defaults. Every
+ * string that may carry a secret is expanded here (${VAR}, ${file:...}), by probe itself, so
+ * `docker inspect` shows the reference and never the value.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "config.h"
+#include "expand.h"
+
+#define DEFAULT_TIMEOUT_MS 3000
+#define DEFAULT_INTERVAL_MS 10000
+#define DEFAULT_LISTEN "0.0.0.0:8080"
+#define DEFAULT_STATUS "200-399"
+#define MAX_TARGETS 256
+#define MAX_HEADERS 64
+
+/* What the flags said; NULL / 0 / -1 means "not given". */
+struct flags {
+    const char *config;
+    const char *timeout;
+    const char *expect_status;
+    const char *expect_body;
+    const char *headers[MAX_HEADERS];
+    int nheaders;
+    int insecure;
+    const char *cacert;
+    const char *listen;
+    const char *interval;
+    const char *rise;
+    const char *fall;
+    const char *log_format;
+    int json;
+    int quiet;
+};
+
+void
+cli_usage(FILE *out)
+{
+    fputs("usage: probe check    [OPTIONS] [NAME=]URL...   run every check once; exit 0 or 1\n"
+          "       probe serve    [OPTIONS] [NAME=]URL...   re-check on an interval, serve status\n"
+          "       probe validate [OPTIONS] [NAME=]URL...   print the resolved checks; exit 0 or 2\n"
+          "       probe version | help\n"
+          "\n"
+          "URLs: http(s)://[user:pass@]host[:port]/path   tcp://host:port\n"
+          "      mysql://[user[:pass]@]host[:port][/db][?query=SQL&ssl-mode=..&ssl-ca=..&socket=..]\n"
+          "      redis://[[user]:pass@]host[:port][/db][?role=master|replica]\n"
+          "\n"
+          "options:\n"
+          "  -c, --config FILE       YAML config (PROBE_CONFIG)\n"
+          "  -t, --timeout DUR       deadline of the run (PROBE_TIMEOUT, default 3s)\n"
+          "      --json              print the health document\n"
+          "  -q, --quiet             print only failures\n"
+          "      --expect-status SET HTTP statuses that pass (default 200-399)\n"
+          "      --expect-body TEXT  HTTP body must contain TEXT\n"
+          "  -H, --header 'N: V'     extra HTTP request header (repeatable)\n"
+          "      --insecure          HTTPS: do not verify the peer\n"
+          "      --cacert FILE       HTTPS: CA bundle (SSL_CERT_FILE)\n"
+          "  -l, --listen ADDR       serve: listen address (PROBE_LISTEN, default 0.0.0.0:8080)\n"
+          "  -i, --interval DUR      serve: time between rounds (PROBE_INTERVAL, default 10s)\n"
+          "      --rise N, --fall N  serve: passes/fails before a check changes state\n"
+          "      --log-format text|json  serve: log format (PROBE_LOG_FORMAT)\n"
+          "\n"
+          "Targets also come from PROBE_TARGETS (space-separated). ${VAR}, ${VAR:-default}\n"
+          "and ${file:/path} are expanded by probe. Durations: 250ms, 3s, 1m, 1.5s.\n",
+          out);
+}
+
+enum {
+    OPT_JSON = 256,
+    OPT_EXPECT_STATUS,
+    OPT_EXPECT_BODY,
+    OPT_INSECURE,
+    OPT_CACERT,
+    OPT_RISE,
+    OPT_FALL,
+    OPT_LOG_FORMAT
+};
+
+static const struct option long_opts[] = {
+    {"config", required_argument, NULL, 'c'},
+    {"timeout", required_argument, NULL, 't'},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"quiet", no_argument, NULL, 'q'},
+    {"expect-status", required_argument, NULL, OPT_EXPECT_STATUS},
+    {"expect-body", required_argument, NULL, OPT_EXPECT_BODY},
+    {"header", required_argument, NULL, 'H'},
+    {"insecure", no_argument, NULL, OPT_INSECURE},
+    {"cacert", required_argument, NULL, OPT_CACERT},
+    {"listen", required_argument, NULL, 'l'},
+    {"interval", required_argument, NULL, 'i'},
+    {"rise", required_argument, NULL, OPT_RISE},
+    {"fall", required_argument, NULL, OPT_FALL},
+    {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+    {NULL, 0, NULL, 0},
+};
+
+/* getopt_long with its own messages silenced: ours name the option and stay on one line. */
+static int
+flags_parse(int argc, char **argv, struct flags *f, int *first_arg, char *err, size_t errlen)
+{
+    int ch;
+
+    memset(f, 0, sizeof(*f));
+    opterr = 0;
+    optind = 1;
+    while ((ch = getopt_long(argc, argv, "+c:t:qH:l:i:", long_opts, NULL)) != -1) {
+        switch (ch) {
+        case 'c':
+            f->config = optarg;
+            break;
+        case 't':
+            f->timeout = optarg;
+            break;
+        case OPT_JSON:
+            f->json = 1;
+            break;
+        case 'q':
+            f->quiet = 1;
+            break;
+        case OPT_EXPECT_STATUS:
+            f->expect_status = optarg;
+            break;
+        case OPT_EXPECT_BODY:
+            f->expect_body = optarg;
+            break;
+        case 'H':
+            if (f->nheaders >= MAX_HEADERS) {
+                snprintf(err, errlen, "too many --header options (max %d)", MAX_HEADERS);
+                return -1;
+            }
+            f->headers[f->nheaders++] = optarg;
+            break;
+        case OPT_INSECURE:
+            f->insecure = 1;
+            break;
+        case OPT_CACERT:
+            f->cacert = optarg;
+            break;
+        case 'l':
+            f->listen = optarg;
+            break;
+        case 'i':
+            f->interval = optarg;
+            break;
+        case OPT_RISE:
+            f->rise = optarg;
+            break;
+        case OPT_FALL:
+            f->fall = optarg;
+            break;
+        case OPT_LOG_FORMAT:
+            f->log_format = optarg;
+            break;
+        case ':':
+            snprintf(err, errlen, "option %.40s needs a value", argv[optind - 1]);
+            return -1;
+        default:
+            if (optopt != 0 && optopt < 256)
+                snprintf(err, errlen, "unknown option -%c", optopt);
+            else
+                snprintf(err, errlen, "unknown option %.40s", argv[optind - 1]);
+            return -1;
+        }
+    }
+    *first_arg = optind;
+    return 0;
+}
+
+/* Options may follow targets too (`probe check URL --json`): GNU order, minus permutation
+ * surprises, by moving targets to the end before parsing. */
+static char **
+args_reorder(int argc, char **argv)
+{
+    char **out = calloc((size_t)argc + 2, sizeof(*out)); /* + "--" + NULL */
+    int n = 0;
+
+    if (out == NULL)
+        return NULL;
+    out[n++] = argv[0];
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            break;
+        if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            out[n++] = argv[i];
+            /* an option that takes a separate value keeps it */
+            for (const struct option *o = long_opts; o->name != NULL; o++) {
+                int short_match = argv[i][1] != '-' && argv[i][2] == '\0' && o->val == argv[i][1];
+                int long_match = argv[i][1] == '-' && strcmp(argv[i] + 2, o->name) == 0;
+
+                if ((short_match || long_match) && o->has_arg == required_argument &&
+                    i + 1 < argc) {
+                    out[n++] = argv[++i];
+                    break;
+                }
+            }
+        }
+    }
+    out[n++] = (char *)"--";
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0) {
+            for (i++; i < argc; i++)
+                out[n++] = argv[i];
+            break;
+        }
+        if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            for (const struct option *o = long_opts; o->name != NULL; o++) {
+                int short_match = argv[i][1] != '-' && argv[i][2] == '\0' && o->val == argv[i][1];
+                int long_match = argv[i][1] == '-' && strcmp(argv[i] + 2, o->name) == 0;
+
+                if ((short_match || long_match) && o->has_arg == required_argument) {
+                    i++;
+                    break;
+                }
+            }
+            continue;
+        }
+        out[n++] = argv[i];
+    }
+    return out;
+}
+
+static const char *
+pick(const char *flag, const char *env_name, const char *cfg)
+{
+    const char *env = env_name ? getenv(env_name) : NULL;
+
+    if (flag != NULL)
+        return flag;
+    if (env != NULL && env[0] != '\0')
+        return env;
+    return cfg;
+}
+
+static int
+parse_count(const char *what, const char *s, int *out, char *err, size_t errlen)
+{
+    char *end;
+    long v;
+
+    v = strtol(s, &end, 10);
+    if (s[0] == '\0' || *end != '\0' || v < 1 || v > 100) {
+        snprintf(err, errlen, "%s: expected a whole number from 1 to 100, got \"%.40s\"", what,
+                 s);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
+static int
+parse_header(const char *line, struct target_header *h, char *err, size_t errlen)
+{
+    const char *colon = strchr(line, ':');
+    const char *v;
+    size_t nlen;
+
+    if (colon == NULL || colon == line) {
+        snprintf(err, errlen, "--header: expected 'Name: value'");
+        return -1;
+    }
+    nlen = (size_t)(colon - line);
+    for (size_t i = 0; i < nlen; i++) {
+        if (line[i] <= ' ' || line[i] >= 127 || strchr("()<>@,;:\\\"/[]?={}", line[i])) {
+            snprintf(err, errlen, "--header: bad header name");
+            return -1;
+        }
+    }
+    for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
+        ;
+    if (strpbrk(v, "\r\n") != NULL) {
+        snprintf(err, errlen, "--header: value has a line break");
+        return -1;
+    }
+    h->name = strndup(line, nlen);
+    h->value = strdup(v);
+    if (h->name == NULL || h->value == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    return 0;
+}
+
+/* Expands ${...} in a flag or environment value; err gets the context. */
+static char *
+expand_value(const char *what, const char *s, char *err, size_t errlen)
+{
+    char e[ERRLEN];
+    char *out = expand_str(s, e, sizeof(e));
+
+    if (out == NULL)
+        snprintf(err, errlen, "%s: %s", what, e);
+    return out;
+}
+
+static int
+target_add_header(struct target *t, const char *name, const char *value)
+{
+    struct target_header *h = realloc(t->headers, (t->nheaders + 1) * sizeof(*h));
+
+    if (h == NULL)
+        return -1;
+    t->headers = h;
+    h[t->nheaders].name = strdup(name);
+    h[t->nheaders].value = strdup(value);
+    t->nheaders++;
+    return h[t->nheaders - 1].name && h[t->nheaders - 1].value ? 0 : -1;
+}
+
+/* Splits "[NAME=]URL": a NAME= prefix only counts before the "://". */
+static int
+target_split(const char *spec, char *name, size_t namesz, const char **url)
+{
+    const char *sep = strstr(spec, "://");
+    const char *eq = strchr(spec, '=');
+
+    name[0] = '\0';
+    *url = spec;
+    if (eq != NULL && (sep == NULL || eq < sep)) {
+        size_t n = (size_t)(eq - spec);
+
+        if (n >= namesz)
+            return -1;
+        memcpy(name, spec, n);
+        name[n] = '\0';
+        if (!name_valid(name))
+            return -1;
+        *url = eq + 1;
+    }
+    return 0;
+}
+
+static int
+name_taken(const struct settings *s, size_t upto, const char *name)
+{
+    for (size_t i = 0; i < upto; i++) {
+        if (strcmp(s->targets[i].name, name) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* A target from a URL string (already expanded) plus the per-check settings. */
+static int
+target_init(struct target *t, const char *name, const char *url, char *err, size_t errlen)
+{
+    char e[ERRLEN];
+
+    memset(t, 0, sizeof(*t));
+    t->raw = strdup(url);
+    if (t->raw == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (url_parse(url, &t->url, e, sizeof(e)) < 0) {
+        char red[256];
+
+        url_redact_raw(url, red, sizeof(red));
+        snprintf(err, errlen, "bad URL \"%s\": %s", red, e);
+        return -1;
+    }
+    snprintf(t->name, sizeof(t->name), "%s", name);
+    status_set_parse(DEFAULT_STATUS, &t->expect_status, e, sizeof(e));
+    if (t->url.query != NULL)
+        t->query = strdup(t->url.query);
+    return 0;
+}
+
+static int
+targets_from_strings(struct settings *s, char **specs, size_t n, char *err, size_t errlen)
+{
+    s->targets = calloc(n ? n : 1, sizeof(*s->targets));
+    if (s->targets == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char name[80];
+        const char *url;
+        char *expanded;
+        int rc;
+
+        if (target_split(specs[i], name, sizeof(name), &url) < 0) {
+            snprintf(err, errlen, "bad check name in target %zu: names are [A-Za-z0-9_.-]{1,64}",
+                     i + 1);
+            return -1;
+        }
+        expanded = expand_value("target", url, err, errlen);
+        if (expanded == NULL)
+            return -1;
+        rc = target_init(&s->targets[i], name, expanded, err, errlen);
+        free(expanded);
+        s->ntargets = i + 1;
+        if (rc < 0)
+            return -1;
+        if (name[0] != '\0' && name_taken(s, i, name)) {
+            snprintf(err, errlen, "duplicate check name \"%s\"", name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+targets_from_config(struct settings *s, const struct cfg *cfg, char *err, size_t errlen)
+{
+    s->targets = calloc(cfg->nchecks ? cfg->nchecks : 1, sizeof(*s->targets));
+    if (s->targets == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (size_t i = 0; i < cfg->nchecks; i++) {
+        const struct cfg_check *cc = &cfg->checks[i];
+        struct target *t = &s->targets[i];
+        char e[ERRLEN];
+
+        if (target_init(t, cc->name ? cc->name : "", cc->url, e, sizeof(e)) < 0) {
+            snprintf(err, errlen, "%s:%d:%d: %s", cfg->path, cc->line, cc->col, e);
+            s->ntargets = i + 1;
+            return -1;
+        }
+        s->ntargets = i + 1;
+        if (cc->expect_status != NULL &&
+            status_set_parse(cc->expect_status, &t->expect_status, e, sizeof(e)) < 0) {
+            snprintf(err, errlen, "%s:%d:%d: %s", cfg->path, cc->line, cc->col, e);
+            return -1;
+        }
+        if (cc->expect_body != NULL)
+            t->expect_body = strdup(cc->expect_body);
+        for (size_t h = 0; h < cc->nheaders; h++) {
+            if (target_add_header(t, cc->headers[h].name, cc->headers[h].value) < 0) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
+        }
+        t->timeout_ms = cc->timeout_ms;
+        if (cc->query != NULL) {
+            free(t->query);
+            t->query = strdup(cc->query);
+        }
+        t->insecure = cc->insecure > 0;
+        if (cc->cacert != NULL)
+            t->cacert = strdup(cc->cacert);
+    }
+    return 0;
+}
+
+static int
+name_used_by_other(const struct settings *s, size_t self, const char *name)
+{
+    for (size_t j = 0; j < s->ntargets; j++) {
+        if (j != self && strcmp(s->targets[j].name, name) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* Names not given are the scheme, made unique with -2, -3... */
+static void
+targets_name(struct settings *s)
+{
+    for (size_t i = 0; i < s->ntargets; i++) {
+        struct target *t = &s->targets[i];
+        const char *base = url_scheme_name(t->url.scheme);
+
+        if (t->name[0] != '\0')
+            continue;
+        snprintf(t->name, sizeof(t->name), "%s", base);
+        for (int k = 2; name_used_by_other(s, i, t->name); k++)
+            snprintf(t->name, sizeof(t->name), "%s-%d", base, k);
+    }
+}
+
+/* Flags apply to every HTTP check, over what the config file said. */
+static int
+targets_apply_flags(struct settings *s, const struct flags *f, char *err, size_t errlen)
+{
+    const char *cacert = pick(f->cacert, "SSL_CERT_FILE", NULL);
+    char e[ERRLEN];
+
+    for (size_t i = 0; i < s->ntargets; i++) {
+        struct target *t = &s->targets[i];
+
+        if (f->expect_status != NULL &&
+            status_set_parse(f->expect_status, &t->expect_status, e, sizeof(e)) < 0) {
+            snprintf(err, errlen, "--expect-status: %s", e);
+            return -1;
+        }
+        if (f->expect_body != NULL) {
+            free(t->expect_body);
+            t->expect_body = expand_value("--expect-body", f->expect_body, err, errlen);
+            if (t->expect_body == NULL)
+                return -1;
+            if (t->expect_body[0] == '\0') {
+                snprintf(err, errlen, "--expect-body: empty text");
+                return -1;
+            }
+        }
+        for (int h = 0; h < f->nheaders; h++) {
+            struct target_header hd = {NULL, NULL};
+            char *line = expand_value("--header", f->headers[h], err, errlen);
+            int rc;
+
+            if (line == NULL)
+                return -1;
+            rc = parse_header(line, &hd, err, errlen);
+            free(line);
+            if (rc == 0)
+                rc = target_add_header(t, hd.name, hd.value);
+            free(hd.name);
+            free(hd.value);
+            if (rc < 0)
+                return -1;
+        }
+        if (f->insecure)
+            t->insecure = 1;
+        if (cacert != NULL) {
+            free(t->cacert);
+            t->cacert = strdup(cacert);
+        }
+        if (t->timeout_ms <= 0 || t->timeout_ms > s->timeout_ms)
+            t->timeout_ms = s->timeout_ms;
+    }
+    return 0;
+}
+
+/* Splits PROBE_TARGETS on white space into a malloc'd vector of pointers into a copy. */
+static char **
+split_env_targets(const char *env, size_t *n, char **storage)
+{
+    char **v = NULL;
+    char *save = NULL, *tok;
+
+    *n = 0;
+    *storage = strdup(env);
+    if (*storage == NULL)
+        return NULL;
+    for (tok = strtok_r(*storage, " \t\n", &save); tok != NULL;
+         tok = strtok_r(NULL, " \t\n", &save)) {
+        char **nv = realloc(v, (*n + 1) * sizeof(*v));
+
+        if (nv == NULL) {
+            free(v);
+            return NULL;
+        }
+        v = nv;
+        v[(*n)++] = tok;
+    }
+    return v;
+}
+
+static int
+settings_scalars(struct settings *s, const struct flags *f, const struct cfg *cfg, char *err,
+                 size_t errlen)
+{
+    const char *v;
+    char e[ERRLEN];
+
+    s->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
+    v = pick(f->timeout, "PROBE_TIMEOUT", NULL);
+    if (v != NULL && dur_parse(v, &s->timeout_ms, e, sizeof(e)) < 0) {
+        snprintf(err, errlen, "%s: %s", f->timeout ? "--timeout" : "PROBE_TIMEOUT", e);
+        return -1;
+    }
+    s->interval_ms = cfg->interval_ms > 0 ? cfg->interval_ms : DEFAULT_INTERVAL_MS;
+    v = pick(f->interval, "PROBE_INTERVAL", NULL);
+    if (v != NULL && dur_parse(v, &s->interval_ms, e, sizeof(e)) < 0) {
+        snprintf(err, errlen, "%s: %s", f->interval ? "--interval" : "PROBE_INTERVAL", e);
+        return -1;
+    }
+    v = pick(f->listen, "PROBE_LISTEN", cfg->listen);
+    s->listen = strdup(v ? v : DEFAULT_LISTEN);
+    s->rise = cfg->rise > 0 ? cfg->rise : 1;
+    s->fall = cfg->fall > 0 ? cfg->fall : 1;
+    if (f->rise != NULL && parse_count("--rise", f->rise, &s->rise, err, errlen) < 0)
+        return -1;
+    if (f->fall != NULL && parse_count("--fall", f->fall, &s->fall, err, errlen) < 0)
+        return -1;
+    v = pick(f->log_format, "PROBE_LOG_FORMAT", cfg->log_format);
+    if (v != NULL && strcmp(v, "text") != 0 && strcmp(v, "json") != 0) {
+        snprintf(err, errlen, "--log-format: expected text or json, got \"%.20s\"", v);
+        return -1;
+    }
+    s->log_json = v != NULL && strcmp(v, "json") == 0;
+    if (f->expect_status != NULL) {
+        struct status_set set;
+
+        if (status_set_parse(f->expect_status, &set, e, sizeof(e)) < 0) {
+            snprintf(err, errlen, "--expect-status: %s", e);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int
+cli_parse(enum cli_cmd cmd, int argc, char **argv, struct settings *s, char *err, size_t errlen)
+{
+    struct flags f;
+    struct cfg cfg;
+    char **args = NULL, **env_targets = NULL;
+    char *env_storage = NULL;
+    const char *env;
+    int first, rc = -1;
+    size_t nargs;
+
+    memset(s, 0, sizeof(*s));
+    memset(&cfg, 0, sizeof(cfg));
+    s->cmd = cmd;
+    args = args_reorder(argc, argv);
+    if (args == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    for (nargs = 0; args[nargs] != NULL; nargs++)
+        ;
+    if (flags_parse((int)nargs, args, &f, &first, err, errlen) < 0)
+        goto out;
+    s->json = f.json;
+    s->quiet = f.quiet;
+    env = pick(f.config, "PROBE_CONFIG", NULL);
+    if (env != NULL) {
+        s->config_path = strdup(env);
+        if (s->config_path == NULL || cfg_load_file(s->config_path, &cfg, err, errlen) < 0)
+            goto out;
+    }
+    if (settings_scalars(s, &f, &cfg, err, errlen) < 0)
+        goto out;
+    env = getenv("PROBE_TARGETS");
+    if (first < (int)nargs) {
+        if (targets_from_strings(s, args + first, nargs - (size_t)first, err, errlen) < 0)
+            goto out;
+    } else if (env != NULL && strspn(env, " \t\n") != strlen(env)) {
+        size_t n;
+
+        env_targets = split_env_targets(env, &n, &env_storage);
+        if (env_targets == NULL) {
+            snprintf(err, errlen, "out of memory");
+            goto out;
+        }
+        if (targets_from_strings(s, env_targets, n, err, errlen) < 0) {
+            size_t l = strlen(err);
+
+            snprintf(err + l, errlen - l, " (in PROBE_TARGETS)");
+            goto out;
+        }
+    } else if (cfg.nchecks > 0) {
+        if (targets_from_config(s, &cfg, err, errlen) < 0)
+            goto out;
+    }
+    if (s->ntargets == 0) {
+        snprintf(err, errlen, "no targets: give URLs, PROBE_TARGETS or a config file with checks");
+        goto out;
+    }
+    if (s->ntargets > MAX_TARGETS) {
+        snprintf(err, errlen, "too many targets (max %d)", MAX_TARGETS);
+        goto out;
+    }
+    targets_name(s);
+    if (targets_apply_flags(s, &f, err, errlen) < 0)
+        goto out;
+    rc = 0;
+out:
+    cfg_free(&cfg);
+    free(env_targets);
+    free(env_storage);
+    free(args);
+    return rc;
+}
+
+void
+target_free(struct target *t)
+{
+    free(t->raw);
+    url_free(&t->url);
+    free(t->expect_body);
+    for (size_t i = 0; i < t->nheaders; i++) {
+        free(t->headers[i].name);
+        free(t->headers[i].value);
+    }
+    free(t->headers);
+    free(t->cacert);
+    free(t->query);
+    memset(t, 0, sizeof(*t));
+}
+
+void
+settings_free(struct settings *s)
+{
+    for (size_t i = 0; i < s->ntargets; i++)
+        target_free(&s->targets[i]);
+    free(s->targets);
+    free(s->listen);
+    free(s->config_path);
+    memset(s, 0, sizeof(*s));
+}

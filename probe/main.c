@@ -1,0 +1,175 @@
+/* probe — container health checks, concurrent on one event loop, within a deadline. */
+#include <ares.h>
+#include <curl/curl.h>
+#include <ev.h>
+#include <hiredis/hiredis.h>
+#include <mysql.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "cli.h"
+#include "report.h"
+#include "run.h"
+
+/* How much past the deadline the watchdog allows before it ends a stuck loop. */
+#define WATCHDOG_GRACE_MS 50
+
+static void
+run_over_cb(struct run *r)
+{
+    ev_break(r->loop, EVBREAK_ALL);
+}
+
+static void
+write_all(const struct buf *b)
+{
+    if (b->len > 0)
+        fwrite(b->p, 1, b->len, stdout);
+    fflush(stdout);
+}
+
+static int
+cmd_check(int argc, char **argv)
+{
+    struct settings s;
+    struct run r;
+    struct buf out;
+    struct ev_loop *loop = NULL;
+    char err[512];
+    int rc = 1;
+
+    if (cli_parse(CLI_CHECK, argc, argv, &s, err, sizeof(err)) < 0) {
+        fprintf(stderr, "probe: %s\n", err);
+        settings_free(&s);
+        return 1;
+    }
+    buf_init(&out);
+    loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOENV);
+    if (loop == NULL || run_init(&r, loop, s.targets, s.ntargets, s.timeout_ms, err,
+                                 sizeof(err)) < 0) {
+        fprintf(stderr, "probe: %s\n", loop ? err : "cannot create the event loop");
+        goto out;
+    }
+    r.on_done = run_over_cb;
+    watchdog_arm(&r, s.timeout_ms + WATCHDOG_GRACE_MS);
+    run_start(&r);
+    if (r.pending > 0)
+        ev_run(loop, 0);
+    if (s.json)
+        report_json(&out, &r, NULL);
+    else
+        report_text(&out, &r, s.quiet);
+    write_all(&out);
+    rc = report_all_pass(&r) ? 0 : 1;
+    run_finish(&r);
+    watchdog_disarm();
+    run_free(&r);
+out:
+    buf_free(&out);
+    if (loop != NULL)
+        ev_loop_destroy(loop);
+    settings_free(&s);
+    return rc;
+}
+
+/* Header values that commonly carry credentials are not printed. */
+static int
+header_is_secret(const char *name)
+{
+    static const char *const words[] = {"auth", "cookie", "token", "key", "secret", "pass"};
+
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        if (strcasestr(name, words[i]) != NULL)
+            return 1;
+    }
+    return 0;
+}
+
+static int
+cmd_validate(int argc, char **argv)
+{
+    struct settings s;
+    char err[512];
+
+    if (cli_parse(CLI_VALIDATE, argc, argv, &s, err, sizeof(err)) < 0) {
+        fprintf(stderr, "probe: %s\n", err);
+        settings_free(&s);
+        return 2;
+    }
+    printf("timeout: %ldms\ninterval: %ldms\nlisten: %s\nrise: %d\nfall: %d\nlog_format: %s\n",
+           s.timeout_ms, s.interval_ms, s.listen, s.rise, s.fall, s.log_json ? "json" : "text");
+    if (s.config_path != NULL)
+        printf("config: %s\n", s.config_path);
+    printf("checks:\n");
+    for (size_t i = 0; i < s.ntargets; i++) {
+        const struct target *t = &s.targets[i];
+        char set[128];
+
+        printf("  - name: %s\n    kind: %s\n    url: %s\n    timeout: %ldms\n", t->name,
+               url_scheme_name(t->url.scheme), t->url.redacted, t->timeout_ms);
+        if (t->url.scheme == URL_HTTP || t->url.scheme == URL_HTTPS) {
+            status_set_format(&t->expect_status, set, sizeof(set));
+            printf("    expect_status: %s\n", set);
+            if (t->expect_body != NULL)
+                printf("    expect_body: \"%s\"\n", t->expect_body);
+            for (size_t h = 0; h < t->nheaders; h++)
+                printf("    header: \"%s: %s\"\n", t->headers[h].name,
+                       header_is_secret(t->headers[h].name) ? "***" : t->headers[h].value);
+            if (t->insecure)
+                printf("    insecure: true\n");
+            if (t->cacert != NULL)
+                printf("    cacert: %s\n", t->cacert);
+        }
+        if (t->query != NULL)
+            printf("    query: \"%s\"\n", t->query);
+    }
+    settings_free(&s);
+    return 0;
+}
+
+static int
+cmd_version(void)
+{
+    const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+
+    printf("probe %s\n", PROBE_VERSION);
+    printf("libcurl %s (%s)\n", cv->version, cv->ssl_version ? cv->ssl_version : "no TLS");
+    printf("libev %d.%d\n", ev_version_major(), ev_version_minor());
+    printf("hiredis %d.%d.%d\n", HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH);
+    printf("libmariadb %s\n", mysql_get_client_info());
+    printf("c-ares %s\n", ares_version(NULL));
+    printf("libyaml %s\n", yaml_get_version_string());
+    return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+    const char *cmd = argc > 1 ? argv[1] : "";
+
+    signal(SIGPIPE, SIG_IGN);
+    if (strcmp(cmd, "check") == 0)
+        return cmd_check(argc - 1, argv + 1);
+    if (strcmp(cmd, "validate") == 0)
+        return cmd_validate(argc - 1, argv + 1);
+    if (strcmp(cmd, "serve") == 0) {
+        fprintf(stderr, "probe: serve is not built yet\n");
+        return 2;
+    }
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)
+        return cmd_version();
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        cli_usage(stdout);
+        return 0;
+    }
+    if (cmd[0] == '\0')
+        fprintf(stderr, "probe: no command\n");
+    else
+        fprintf(stderr, "probe: unknown command \"%.40s\"\n", cmd);
+    cli_usage(stderr);
+    return 1;
+}

@@ -1,0 +1,40 @@
+/* A run: every check started at once on one loop, each under its own deadline. */
+#ifndef PROBE_RUN_H
+#define PROBE_RUN_H
+
+#include <ev.h>
+
+#include "check.h"
+
+struct run {
+    struct ev_loop *loop;
+    struct check *checks;
+    size_t n;
+    size_t pending;
+    long timeout_ms;
+    double t_start;
+    double t_end;
+    void *resolver;                /* resolve.c, created on first use */
+    void *kind_state[KIND_COUNT];  /* run-wide state of a kind (the curl multi handle) */
+    void (*on_done)(struct run *r);
+    void *user;
+};
+
+/* Prepares one check per target; nothing starts yet. */
+int run_init(struct run *r, struct ev_loop *loop, const struct target *targets, size_t n,
+             long timeout_ms, char *err, size_t errlen);
+/* Starts every check; r->on_done is called on the loop when the last result is in. */
+void run_start(struct run *r);
+/* Stops whatever is still in flight and frees the checks' resources (not the results). */
+void run_finish(struct run *r);
+void run_free(struct run *r);
+
+/* Arms the last-resort watchdog for a one-shot run: if the process is still running after
+ * ms, it prints the unfinished checks and exits 1, whatever the loop is doing. */
+void watchdog_arm(struct run *r, long ms);
+void watchdog_disarm(void);
+
+/* Called by check_done(). */
+void run_check_finished(struct run *r);
+
+#endif

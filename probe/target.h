@@ -1,0 +1,31 @@
+/* What one check checks: the resolved, validated description built from flags, env and config. */
+#ifndef PROBE_TARGET_H
+#define PROBE_TARGET_H
+
+#include "url.h"
+#include "util.h"
+
+struct target_header {
+    char *name;
+    char *value;
+};
+
+struct target {
+    char name[65];
+    char *raw;        /* the URL after ${} expansion (holds the password: never print) */
+    struct url url;   /* parsed; url.redacted is what gets printed */
+    long timeout_ms;  /* this check's own deadline; <= the run's */
+    /* http */
+    struct status_set expect_status;
+    char *expect_body;
+    struct target_header *headers;
+    size_t nheaders;
+    int insecure;
+    char *cacert;
+    /* mysql: query to run instead of COM_PING (from the URL or the config) */
+    char *query;
+};
+
+void target_free(struct target *t);
+
+#endif

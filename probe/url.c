@@ -1,0 +1,626 @@
+/*
+ * Target URLs: http, https, tcp, mysql, redis.
+ *
+ * The authority ends at the first '/' or '?' after "//" and the userinfo at the last '@' inside
+ * it, so a password may hold '@' and ':' as they are but must write '/', '?', '#' and '%' as
+ * %2F, %3F, %23 and %25. A fragment ('#') is refused rather than dropped: in a probe URL it is
+ * far more likely an unescaped '#' in a password than a real fragment.
+ *
+ * Error messages never contain the password. They quote only short tokens that cannot hold it
+ * (the scheme, a port made of digits, an option key, a host) and otherwise just say what is
+ * wrong.
+ */
+#include "url.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define QUOTE_MAX 40
+#define HOST_MAX 253
+#define URL_MAX 8192
+
+static const struct {
+    const char *name;
+    enum url_scheme scheme;
+    int port;
+} url_schemes[] = {
+    {"http", URL_HTTP, 80},       {"https", URL_HTTPS, 443}, {"tcp", URL_TCP, 0},
+    {"mysql", URL_MYSQL, 3306},   {"redis", URL_REDIS, 6379},
+};
+
+#define NSCHEMES (sizeof(url_schemes) / sizeof(url_schemes[0]))
+
+static const struct {
+    const char *name;
+    enum url_ssl_mode mode;
+} ssl_modes[] = {
+    {"disabled", SSL_MODE_DISABLED},   {"preferred", SSL_MODE_PREFERRED},
+    {"required", SSL_MODE_REQUIRED},   {"verify-ca", SSL_MODE_VERIFY_CA},
+    {"verify-identity", SSL_MODE_VERIFY_IDENTITY},
+};
+
+/* A half-open slice of the input. */
+struct span {
+    const char *p;
+    size_t n;
+};
+
+static int url_fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+url_fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(err, errlen, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+const char *
+url_scheme_name(enum url_scheme s)
+{
+    size_t i;
+
+    for (i = 0; i < NSCHEMES; i++)
+        if (url_schemes[i].scheme == s)
+            return url_schemes[i].name;
+    return "?";
+}
+
+/* 1 when every byte of t is in the set of allowed characters (or alphanumeric). */
+static int
+span_only(struct span t, const char *allowed)
+{
+    size_t i;
+
+    for (i = 0; i < t.n; i++)
+        if (!isalnum((unsigned char)t.p[i]) && !strchr(allowed, t.p[i]))
+            return 0;
+    return 1;
+}
+
+/* Tokens quoted in errors are short and made of harmless characters. */
+static int
+quotable(struct span t)
+{
+    return t.n <= QUOTE_MAX && span_only(t, "_.-+");
+}
+
+static int
+printable(struct span t)
+{
+    size_t i;
+
+    for (i = 0; i < t.n; i++)
+        if (!isprint((unsigned char)t.p[i]))
+            return 0;
+    return 1;
+}
+
+static int
+all_digits(struct span t)
+{
+    size_t i;
+
+    for (i = 0; i < t.n; i++)
+        if (!isdigit((unsigned char)t.p[i]))
+            return 0;
+    return t.n > 0;
+}
+
+static int
+span_eq(struct span t, const char *s)
+{
+    return strlen(s) == t.n && strncmp(t.p, s, t.n) == 0;
+}
+
+static int
+span_caseeq(struct span t, const char *s)
+{
+    return strlen(s) == t.n && strncasecmp(t.p, s, t.n) == 0;
+}
+
+static int
+hexval(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+/*
+ * Decodes %XX escapes into a new string ('+' stays '+': this is not form encoding). %00 is
+ * refused because the result is a C string. Returns 0, -1 on a bad escape, -2 without memory.
+ */
+static int
+pct_decode(struct span t, char **out)
+{
+    size_t i, o = 0;
+    char *d;
+    int hi, lo;
+
+    d = malloc(t.n + 1);
+    if (!d)
+        return -2;
+    for (i = 0; i < t.n; i++) {
+        if (t.p[i] != '%') {
+            d[o++] = t.p[i];
+            continue;
+        }
+        hi = (t.n - i >= 3) ? hexval(t.p[i + 1]) : -1;
+        lo = (t.n - i >= 3) ? hexval(t.p[i + 2]) : -1;
+        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+            free(d);
+            d = NULL;
+            return -1;
+        }
+        d[o++] = (char)(hi * 16 + lo);
+        i += 2;
+    }
+    d[o] = '\0';
+    *out = d;
+    return 0;
+}
+
+/* pct_decode with the error message: what names the part, never its content. */
+static int
+decode_part(struct span t, char **out, const char *what, char *err, size_t errlen)
+{
+    int rc = pct_decode(t, out);
+
+    if (rc == -2)
+        return url_fail(err, errlen, "out of memory");
+    if (rc < 0)
+        return url_fail(err, errlen, "bad percent-escape in %s", what);
+    return 0;
+}
+
+static int
+parse_port(struct span t, int *port, char *err, size_t errlen)
+{
+    long v = 0;
+    size_t i;
+
+    if (!all_digits(t)) {
+        if (t.n == 0)
+            return url_fail(err, errlen, "bad port \"\"");
+        return url_fail(err, errlen, "bad port (not a number)");
+    }
+    for (i = 0; i < t.n && v <= 65535; i++)
+        v = v * 10 + (t.p[i] - '0');
+    if (v < 1 || v > 65535) {
+        if (t.n <= QUOTE_MAX)
+            return url_fail(err, errlen, "bad port \"%.*s\" (1-65535)", (int)t.n, t.p);
+        return url_fail(err, errlen, "bad port (1-65535)");
+    }
+    *port = (int)v;
+    return 0;
+}
+
+/* Splits "user[:pass]" and decodes both; redis allows an empty user and needs the colon. */
+static int
+parse_userinfo(struct span ui, struct url *u, char *err, size_t errlen)
+{
+    const char *colon = memchr(ui.p, ':', ui.n);
+    struct span user = {ui.p, colon ? (size_t)(colon - ui.p) : ui.n};
+    struct span pass = {colon ? colon + 1 : NULL, colon ? ui.n - user.n - 1 : 0};
+
+    if (u->scheme == URL_TCP)
+        return url_fail(err, errlen, "a tcp URL takes no user or password");
+    if (u->scheme == URL_REDIS) {
+        if (!colon)
+            return url_fail(err, errlen,
+                            "redis password needs a ':' before it (redis://:PASSWORD@host)");
+        if (pass.n == 0)
+            return url_fail(err, errlen, "empty redis password");
+    } else if (user.n == 0) {
+        return url_fail(err, errlen, "missing user before \"%s\"", colon ? ":" : "@");
+    }
+    if (user.n > 0 && decode_part(user, &u->user, "user", err, errlen) < 0)
+        return -1;
+    if (colon && decode_part(pass, &u->pass, "password", err, errlen) < 0)
+        return -1;
+    return 0;
+}
+
+static int
+parse_host(struct span hp, struct url *u, char *err, size_t errlen)
+{
+    struct span host = hp, port = {NULL, 0};
+    const char *colon, *close;
+    struct in6_addr addr;
+    char v6[64];
+    int has_port = 0;
+
+    if (hp.n > 0 && hp.p[0] == '[') {
+        close = memchr(hp.p, ']', hp.n);
+        if (!close)
+            return url_fail(err, errlen, "missing \"]\" after IPv6 address");
+        host.p = hp.p + 1;
+        host.n = (size_t)(close - host.p);
+        if (host.n == 0 || host.n >= sizeof(v6))
+            return url_fail(err, errlen, "bad IPv6 address");
+        memcpy(v6, host.p, host.n);
+        v6[host.n] = '\0';
+        if (inet_pton(AF_INET6, v6, &addr) != 1) {
+            if (host.n <= QUOTE_MAX && span_only(host, ":.%"))
+                return url_fail(err, errlen, "bad IPv6 address \"%s\"", v6);
+            return url_fail(err, errlen, "bad IPv6 address");
+        }
+        u->host_is_v6 = 1;
+        colon = close + 1;
+        if (colon < hp.p + hp.n && *colon != ':')
+            return url_fail(err, errlen, "expected \":\" or \"/\" after \"]\"");
+        if (colon < hp.p + hp.n) {
+            has_port = 1;
+            port.p = colon + 1;
+            port.n = (size_t)(hp.p + hp.n - port.p);
+        }
+    } else {
+        colon = memchr(hp.p, ':', hp.n);
+        if (colon) {
+            host.n = (size_t)(colon - hp.p);
+            has_port = 1;
+            port.p = colon + 1;
+            port.n = hp.n - host.n - 1;
+            if (memchr(port.p, ':', port.n))
+                return url_fail(err, errlen, "an IPv6 address must be in brackets, e.g. [::1]");
+        }
+        if (host.n > HOST_MAX || !span_only(host, "_.-")) {
+            if (host.n <= QUOTE_MAX && printable(host))
+                return url_fail(err, errlen, "bad host \"%.*s\"", (int)host.n, host.p);
+            return url_fail(err, errlen, "bad host");
+        }
+    }
+    u->host = strndup(host.p, host.n);
+    if (!u->host)
+        return url_fail(err, errlen, "out of memory");
+    if (has_port)
+        return parse_port(port, &u->port, err, errlen);
+    if (u->scheme == URL_TCP)
+        return url_fail(err, errlen, "missing port (tcp://host:port)");
+    return 0;
+}
+
+/* Reports an option key by name only when the name is harmless to show. */
+static int
+bad_option(const char *kind, struct span key, char *err, size_t errlen)
+{
+    if (key.n > 0 && quotable(key))
+        return url_fail(err, errlen, "unknown %s option \"%.*s\"", kind, (int)key.n, key.p);
+    return url_fail(err, errlen, "bad %s option", kind);
+}
+
+static int
+mysql_option(struct url *u, struct span key, struct span val, char *err, size_t errlen)
+{
+    size_t i;
+
+    if (span_eq(key, "query")) {
+        if (u->query)
+            return url_fail(err, errlen, "mysql option \"query\" given twice");
+        return decode_part(val, &u->query, "query", err, errlen);
+    }
+    if (span_eq(key, "ssl-ca")) {
+        if (u->ssl_ca)
+            return url_fail(err, errlen, "mysql option \"ssl-ca\" given twice");
+        return decode_part(val, &u->ssl_ca, "ssl-ca", err, errlen);
+    }
+    if (span_eq(key, "socket")) {
+        if (u->socket)
+            return url_fail(err, errlen, "mysql option \"socket\" given twice");
+        return decode_part(val, &u->socket, "socket", err, errlen);
+    }
+    if (span_eq(key, "ssl-mode")) {
+        if (u->ssl_mode != SSL_MODE_DEFAULT)
+            return url_fail(err, errlen, "mysql option \"ssl-mode\" given twice");
+        for (i = 0; i < sizeof(ssl_modes) / sizeof(ssl_modes[0]); i++) {
+            if (span_caseeq(val, ssl_modes[i].name)) {
+                u->ssl_mode = ssl_modes[i].mode;
+                return 0;
+            }
+        }
+        if (quotable(val))
+            return url_fail(err, errlen,
+                            "bad ssl-mode \"%.*s\" (disabled, preferred, required, verify-ca "
+                            "or verify-identity)",
+                            (int)val.n, val.p);
+        return url_fail(err, errlen, "bad ssl-mode");
+    }
+    return bad_option("mysql", key, err, errlen);
+}
+
+static int
+redis_option(struct url *u, struct span key, struct span val, char *err, size_t errlen)
+{
+    if (!span_eq(key, "role"))
+        return bad_option("redis", key, err, errlen);
+    if (u->role != ROLE_ANY)
+        return url_fail(err, errlen, "redis option \"role\" given twice");
+    if (span_caseeq(val, "master")) {
+        u->role = ROLE_MASTER;
+    } else if (span_caseeq(val, "replica")) {
+        u->role = ROLE_REPLICA;
+    } else {
+        if (quotable(val))
+            return url_fail(err, errlen, "bad role \"%.*s\" (master or replica)", (int)val.n,
+                            val.p);
+        return url_fail(err, errlen, "bad role (master or replica)");
+    }
+    return 0;
+}
+
+/* "key=value&key=value" after the '?'; an empty item, a missing value or a repeated key is an
+ * error so that a typo cannot silently turn an option off. */
+static int
+parse_options(struct span q, struct url *u, char *err, size_t errlen)
+{
+    const char *kind = u->scheme == URL_MYSQL ? "mysql" : "redis";
+    const char *p = q.p, *end = q.p + q.n, *amp, *eq;
+    struct span key, val;
+    int rc;
+
+    while (p < end) {
+        amp = memchr(p, '&', (size_t)(end - p));
+        if (!amp)
+            amp = end;
+        if (amp == p || (amp < end && amp + 1 == end))
+            return url_fail(err, errlen, "empty %s option (\"&&\" or a trailing \"&\")", kind);
+        eq = memchr(p, '=', (size_t)(amp - p));
+        key.p = p;
+        key.n = (size_t)((eq ? eq : amp) - p);
+        val.p = eq ? eq + 1 : amp;
+        val.n = (size_t)(amp - val.p);
+        if (!eq || val.n == 0) {
+            if (key.n > 0 && quotable(key))
+                return url_fail(err, errlen, "%s option \"%.*s\" needs a value", kind,
+                                (int)key.n, key.p);
+            return url_fail(err, errlen, "bad %s option", kind);
+        }
+        if (u->scheme == URL_MYSQL)
+            rc = mysql_option(u, key, val, err, errlen);
+        else
+            rc = redis_option(u, key, val, err, errlen);
+        if (rc < 0)
+            return -1;
+        p = amp < end ? amp + 1 : end;
+    }
+    return 0;
+}
+
+static int
+parse_redis_db(struct span db, struct url *u, char *err, size_t errlen)
+{
+    long v = 0;
+    size_t i;
+
+    if (db.n == 0)
+        return 0;
+    if (!all_digits(db) || db.n > 9) {
+        if (quotable(db))
+            return url_fail(err, errlen, "bad redis db \"%.*s\" (a number from 0)", (int)db.n,
+                            db.p);
+        return url_fail(err, errlen, "bad redis db (a number from 0)");
+    }
+    for (i = 0; i < db.n; i++)
+        v = v * 10 + (db.p[i] - '0');
+    u->redis_db = (int)v;
+    return 0;
+}
+
+/* Everything after the authority: the http path, or the db and the options. */
+static int
+parse_rest(struct span rest, struct url *u, char *err, size_t errlen)
+{
+    const char *q = memchr(rest.p, '?', rest.n);
+    struct span path = {rest.p, q ? (size_t)(q - rest.p) : rest.n};
+    struct span opts = {q ? q + 1 : rest.p + rest.n, q ? rest.n - path.n - 1 : 0};
+    struct span db = {path.p + (path.n > 0), path.n - (path.n > 0)};
+
+    switch (u->scheme) {
+    case URL_HTTP:
+    case URL_HTTPS:
+        if (asprintf(&u->path, "%s%.*s", path.n == 0 ? "/" : "", (int)rest.n, rest.p) < 0) {
+            u->path = NULL;
+            return url_fail(err, errlen, "out of memory");
+        }
+        return 0;
+    case URL_TCP:
+        if (rest.n > 1 || (rest.n == 1 && rest.p[0] != '/'))
+            return url_fail(err, errlen, "a tcp URL takes no path or options");
+        return 0;
+    case URL_MYSQL:
+        if (memchr(db.p, '/', db.n))
+            return url_fail(err, errlen, "bad database name (it contains \"/\")");
+        if (db.n > 0 && decode_part(db, &u->db, "database", err, errlen) < 0)
+            return -1;
+        return parse_options(opts, u, err, errlen);
+    case URL_REDIS:
+        if (parse_redis_db(db, u, err, errlen) < 0)
+            return -1;
+        return parse_options(opts, u, err, errlen);
+    }
+    return 0;
+}
+
+static int
+find_scheme(struct span name, struct url *u, char *err, size_t errlen)
+{
+    size_t i;
+
+    for (i = 0; i < NSCHEMES; i++) {
+        if (span_caseeq(name, url_schemes[i].name)) {
+            u->scheme = url_schemes[i].scheme;
+            u->port = url_schemes[i].port;
+            return 0;
+        }
+    }
+    if (name.n > 0 && quotable(name) && isalpha((unsigned char)name.p[0]))
+        return url_fail(err, errlen, "unknown scheme \"%.*s\" (http, https, tcp, mysql, redis)",
+                        (int)name.n, name.p);
+    return url_fail(err, errlen, "bad scheme (http, https, tcp, mysql, redis)");
+}
+
+/* The URL as written with the password (between the userinfo's ':' and its '@') as ***. */
+static int
+make_redacted(const char *s, const char *colon, const char *at, struct url *u)
+{
+    if (!colon) {
+        u->redacted = strdup(s);
+        return u->redacted ? 0 : -1;
+    }
+    if (asprintf(&u->redacted, "%.*s***%s", (int)(colon + 1 - s), s, at) < 0) {
+        u->redacted = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int
+url_parse(const char *s, struct url *u, char *err, size_t errlen)
+{
+    const char *sep, *auth, *auth_end, *at, *colon = NULL, *q;
+    struct span rest;
+    size_t i;
+
+    memset(u, 0, sizeof(*u));
+    if (!s || !*s)
+        return url_fail(err, errlen, "empty URL");
+    for (i = 0; s[i]; i++)
+        if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f)
+            return url_fail(err, errlen, "space or control character in URL");
+    if (i > URL_MAX)
+        return url_fail(err, errlen, "URL longer than %d bytes", URL_MAX);
+    sep = strstr(s, "://");
+    if (!sep)
+        return url_fail(err, errlen, "missing scheme, e.g. http:// or mysql://");
+    if (find_scheme((struct span){s, (size_t)(sep - s)}, u, err, errlen) < 0)
+        goto fail;
+    auth = sep + 3;
+    if (strchr(auth, '#')) {
+        url_fail(err, errlen, "\"#\" in URL (write it as %%23 in a password)");
+        goto fail;
+    }
+    auth_end = auth + strcspn(auth, "/?");
+    rest = (struct span){auth_end, strlen(auth_end)};
+    /* An '@' after the host of a URL that has no use for one means an unescaped '/' or '?' in
+     * the password: say so before the pieces of that password get parsed as a host or port. */
+    q = u->scheme == URL_MYSQL ? auth_end + strcspn(auth_end, "?") : auth_end + rest.n;
+    if ((u->scheme == URL_MYSQL || u->scheme == URL_REDIS || u->scheme == URL_TCP) &&
+        memchr(auth_end, '@', (size_t)(q - auth_end))) {
+        url_fail(err, errlen, "\"@\" after the host (write \"/\" as %%2F and \"?\" as %%3F in "
+                              "a password)");
+        goto fail;
+    }
+    at = memrchr(auth, '@', (size_t)(auth_end - auth));
+    if (at) {
+        struct span ui = {auth, (size_t)(at - auth)};
+
+        colon = memchr(ui.p, ':', ui.n);
+        if (parse_userinfo(ui, u, err, errlen) < 0)
+            goto fail;
+    }
+    if (parse_host((struct span){at ? at + 1 : auth, (size_t)(auth_end - (at ? at + 1 : auth))},
+                   u, err, errlen) < 0)
+        goto fail;
+    if (parse_rest(rest, u, err, errlen) < 0)
+        goto fail;
+    if (u->scheme == URL_MYSQL && u->socket) {
+        if (u->host[0] != '\0' && strcasecmp(u->host, "localhost") != 0) {
+            url_fail(err, errlen, "with socket= the host must be empty or localhost");
+            goto fail;
+        }
+    } else if (u->host[0] == '\0') {
+        url_fail(err, errlen, "missing host");
+        goto fail;
+    }
+    if (make_redacted(s, colon, at, u) < 0) {
+        url_fail(err, errlen, "out of memory");
+        goto fail;
+    }
+    return 0;
+fail:
+    url_free(u);
+    return -1;
+}
+
+void
+url_free(struct url *u)
+{
+    if (!u)
+        return;
+    free(u->user);
+    free(u->pass);
+    free(u->host);
+    free(u->path);
+    free(u->db);
+    free(u->query);
+    free(u->ssl_ca);
+    free(u->socket);
+    free(u->redacted);
+    memset(u, 0, sizeof(*u));
+}
+
+/* Appends s[0..n) to out, cutting at outsz and turning control bytes into '?'. */
+static size_t
+raw_append(char *out, size_t outsz, size_t o, const char *s, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n && o + 1 < outsz; i++)
+        out[o++] = ((unsigned char)s[i] < 0x20 || s[i] == 0x7f) ? '?' : s[i];
+    out[o] = '\0';
+    return o;
+}
+
+/*
+ * For text that url_parse refused, so nothing about its shape can be trusted: the userinfo is
+ * taken to end at the LAST '@' of the whole string, which may hide more than the password but
+ * never less. A redis userinfo without ':' is all password (redis://PASSWORD@host is a common
+ * mistake), so it is hidden whole.
+ */
+void
+url_redact_raw(const char *in, char *out, size_t outsz)
+{
+    const char *sep, *start, *at, *colon, *keep_end;
+    size_t o = 0;
+
+    if (outsz == 0)
+        return;
+    out[0] = '\0';
+    if (!in)
+        return;
+    sep = strstr(in, "://");
+    start = sep ? sep + 3 : in;
+    at = strrchr(start, '@');
+    if (!at) {
+        raw_append(out, outsz, 0, in, strlen(in));
+        return;
+    }
+    colon = memchr(start, ':', (size_t)(at - start));
+    if (colon)
+        keep_end = colon + 1;
+    else if (sep && sep - in == 5 && strncasecmp(in, "redis", 5) == 0)
+        keep_end = start;
+    else
+        keep_end = NULL;
+    if (!keep_end) {
+        raw_append(out, outsz, 0, in, strlen(in));
+        return;
+    }
+    o = raw_append(out, outsz, o, in, (size_t)(keep_end - in));
+    o = raw_append(out, outsz, o, "***", 3);
+    raw_append(out, outsz, o, at, strlen(at));
+}
