@@ -27,7 +27,7 @@ HELPERS   := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/he
 PKGS_BUILD := gcc make pkg-config libev-dev libcurl4-openssl-dev libmariadb-dev libhiredis-dev \
               libc-ares-dev libyaml-dev libssl-dev ca-certificates
 PKGS_TEST  := $(PKGS_BUILD) libcriterion-dev redis-server mariadb-server openssl procps iproute2
-PKGS_RUN   := $(PKGS_BUILD) redis-server mariadb-server
+PKGS_RUN   := $(PKGS_BUILD) redis-server mariadb-server openssl
 
 .PHONY: all run test unit integration clean deps-build deps-test deps-run format
 
@@ -53,7 +53,7 @@ $(BUILD)/test_unit: $(UNIT_SRCS) $(ASAN_LIB) | deps-test
 $(BUILD)/test_integration: $(INTG_SRCS) tests/harness.h | deps-test
 	$(CC) $(CFLAGS) -O1 $(SAN) -Iprobe -Itests -o $@ $(INTG_SRCS) -lcriterion -lm
 
-$(BUILD)/helpers/%: tests/helpers/%.c | deps-test
+$(BUILD)/helpers/%: tests/helpers/%.c | deps-build
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< -lm
 
@@ -68,8 +68,12 @@ test: deps-test
 	$(MAKE) unit
 	$(MAKE) integration
 
-run: deps-run $(BUILD)/probe
-	./tests/run-demo.sh $(BUILD)/probe
+$(BUILD)/demo: tests/demo.c tests/harness.c tests/harness.h | deps-run
+	$(CC) $(CFLAGS) -Itests -o $@ tests/demo.c tests/harness.c -lm
+
+run: deps-run
+	$(MAKE) $(BUILD)/probe $(BUILD)/demo $(HELPERS)
+	PROBE_HELPERS=$(CURDIR)/$(BUILD)/helpers $(BUILD)/demo $(CURDIR)/$(BUILD)/probe
 
 # Installs what is missing. Not root and something missing: say what, and stop.
 deps-build deps-test deps-run:

@@ -61,6 +61,10 @@ check_done(struct check *c, enum check_status st, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(raw, sizeof(raw), fmt, ap);
     va_end(ap);
+    /* Redact before cleaning, which may change the bytes a password is made of, and after,
+     * in case cleaning joined one back together. */
+    if (c->t->url.pass != NULL)
+        redact_secret(raw, sizeof(raw), c->t->url.pass);
     text_clean(c->msg, sizeof(c->msg), raw, strlen(raw));
     if (c->t->url.pass != NULL)
         redact_secret(c->msg, sizeof(c->msg), c->t->url.pass);

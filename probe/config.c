@@ -22,6 +22,8 @@
 #define CFG_MAX_CHECKS 256
 #define CFG_MAX_HEADERS 64
 #define CFG_QUOTE_LEN 48
+#define CFG_MAX_DEPTH 32
+#define CFG_MAX_ANCHORS 100
 
 /* What one load needs to report an error: the name to print and the document being walked. */
 struct cfg_ctx {
@@ -88,7 +90,7 @@ cfg_fail(struct cfg_ctx *c, const yaml_node_t *node, const char *fmt, ...)
  * does. Needed for NUL bytes and for libyaml's reader errors, which only give an offset.
  */
 static void
-cfg_offset_pos(const char *text, size_t off, size_t *line, size_t *col)
+cfg_offset_pos(const char *text, size_t len, size_t off, size_t *line, size_t *col)
 {
     size_t i;
 
@@ -97,7 +99,7 @@ cfg_offset_pos(const char *text, size_t off, size_t *line, size_t *col)
     for (i = 0; i < off; i++) {
         unsigned char ch = (unsigned char)text[i];
 
-        if (ch == '\n' || (ch == '\r' && text[i + 1] != '\n')) {
+        if (ch == '\n' || (ch == '\r' && (i + 1 >= len || text[i + 1] != '\n'))) {
             (*line)++;
             *col = 1;
         } else if (ch != '\r' && (ch & 0xC0) != 0x80) {
@@ -116,8 +118,8 @@ cfg_yaml_error(struct cfg_ctx *c, const yaml_parser_t *parser, const char *text,
     if (parser->error == YAML_MEMORY_ERROR)
         return cfg_fail_at(c, 1, 1, "out of memory");
     if (parser->error == YAML_READER_ERROR) {
-        cfg_offset_pos(text, parser->problem_offset < len ? parser->problem_offset : len, &line,
-                       &col);
+        cfg_offset_pos(text, len, parser->problem_offset < len ? parser->problem_offset : len,
+                       &line, &col);
         return cfg_fail_at(c, line, col, "%s", problem);
     }
     line = parser->problem_mark.line + 1;
@@ -125,6 +127,73 @@ cfg_yaml_error(struct cfg_ctx *c, const yaml_parser_t *parser, const char *text,
     if (parser->context != NULL)
         return cfg_fail_at(c, line, col, "%s (%s)", problem, parser->context);
     return cfg_fail_at(c, line, col, "%s", problem);
+}
+
+static const unsigned char *
+cfg_event_anchor(const yaml_event_t *ev)
+{
+    switch (ev->type) {
+    case YAML_SCALAR_EVENT:
+        return ev->data.scalar.anchor;
+    case YAML_SEQUENCE_START_EVENT:
+        return ev->data.sequence_start.anchor;
+    case YAML_MAPPING_START_EVENT:
+        return ev->data.mapping_start.anchor;
+    default:
+        return NULL;
+    }
+}
+
+/*
+ * libyaml 0.2.5 has no nesting limit, its scanner slows down quadratically with flow depth (a
+ * few hundred KB of "[" take minutes) and its loader looks every alias up in a list of all
+ * anchors. A config nests four levels deep, so this event pass stops a hostile file early,
+ * before the document is built. It also reports syntax errors, in libyaml's words.
+ */
+static int
+cfg_prescan(struct cfg_ctx *c, const char *text, size_t len)
+{
+    yaml_parser_t parser;
+    yaml_event_t ev;
+    int depth = 0;
+    int anchors = 0;
+    int done = 0;
+    int rc = -1;
+
+    if (!yaml_parser_initialize(&parser))
+        return cfg_fail_at(c, 1, 1, "out of memory");
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
+    while (!done) {
+        yaml_mark_t mark;
+
+        if (!yaml_parser_parse(&parser, &ev)) {
+            cfg_yaml_error(c, &parser, text, len);
+            goto out;
+        }
+        mark = ev.start_mark;
+        if (cfg_event_anchor(&ev) != NULL)
+            anchors++;
+        if (ev.type == YAML_SEQUENCE_START_EVENT || ev.type == YAML_MAPPING_START_EVENT)
+            depth++;
+        else if (ev.type == YAML_SEQUENCE_END_EVENT || ev.type == YAML_MAPPING_END_EVENT)
+            depth--;
+        done = ev.type == YAML_STREAM_END_EVENT;
+        yaml_event_delete(&ev);
+        if (depth > CFG_MAX_DEPTH) {
+            cfg_fail_at(c, mark.line + 1, mark.column + 1, "nested deeper than %d levels",
+                        CFG_MAX_DEPTH);
+            goto out;
+        }
+        if (anchors > CFG_MAX_ANCHORS) {
+            cfg_fail_at(c, mark.line + 1, mark.column + 1, "more than %d anchors", CFG_MAX_ANCHORS);
+            goto out;
+        }
+    }
+    rc = 0;
+out:
+    yaml_parser_delete(&parser);
+    return rc;
 }
 
 static yaml_node_t *
@@ -370,6 +439,7 @@ cfg_headers(struct cfg_ctx *c, const yaml_node_t *map, struct cfg_check *chk)
     const yaml_node_pair_t *pair;
     size_t n;
     char q[CFG_QUOTE_LEN];
+    char label[CFG_QUOTE_LEN + 8];
 
     if (map->type != YAML_MAPPING_NODE)
         return cfg_fail(c, map, "headers: expected a mapping, got %s", cfg_kind(map));
@@ -401,13 +471,12 @@ cfg_headers(struct cfg_ctx *c, const yaml_node_t *map, struct cfg_check *chk)
         h->name = strdup((const char *)key->data.scalar.value);
         if (h->name == NULL)
             return cfg_fail(c, key, "out of memory");
-        if (cfg_string(c, h->name, value, 1, &h->value) < 0)
+        snprintf(label, sizeof(label), "header %s", h->name);
+        if (cfg_string(c, label, value, 1, &h->value) < 0)
             return -1;
         if (!cfg_header_value_ok(h->value))
-            return cfg_fail(c, value,
-                            "%s: header value must not contain CR, LF or control "
-                            "characters",
-                            h->name);
+            return cfg_fail(c, value, "%s: value must not contain CR, LF or control characters",
+                            label);
     }
     return 0;
 }
@@ -616,8 +685,10 @@ cfg_load_string(const char *name, const char *text, size_t len, struct cfg *cfg,
     c.errlen = errlen;
     if (errlen > 0)
         err[0] = '\0';
-    if (text == NULL)
+    if (text == NULL) {
+        text = "";
         len = 0;
+    }
     if (len > CFG_MAX_BYTES) {
         snprintf(err, errlen, "%s: config is larger than 1 MiB", c.name);
         goto out;
@@ -627,16 +698,18 @@ cfg_load_string(const char *name, const char *text, size_t len, struct cfg *cfg,
         size_t line;
         size_t col;
 
-        cfg_offset_pos(text, (size_t)(nul - text), &line, &col);
+        cfg_offset_pos(text, len, (size_t)(nul - text), &line, &col);
         cfg_fail_at(&c, line, col, "config contains a NUL byte");
         goto out;
     }
+    if (cfg_prescan(&c, text, len) < 0)
+        goto out;
     if (!yaml_parser_initialize(&parser)) {
         cfg_fail_at(&c, 1, 1, "out of memory");
         goto out;
     }
     have_parser = 1;
-    yaml_parser_set_input_string(&parser, (const unsigned char *)(len > 0 ? text : ""), len);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
     yaml_parser_set_encoding(&parser, YAML_UTF8_ENCODING);
     if (!yaml_parser_load(&parser, &doc)) {
         cfg_yaml_error(&c, &parser, text, len);
@@ -644,7 +717,7 @@ cfg_load_string(const char *name, const char *text, size_t len, struct cfg *cfg,
     }
     have_doc = 1;
     root = yaml_document_get_root_node(&doc);
-    if (root == NULL) {
+    if (root == NULL || cfg_is_null(root)) {
         cfg_fail_at(&c, 1, 1, "empty config: expected a mapping of settings");
         goto out;
     }

@@ -187,8 +187,8 @@ expand_ref(struct buf *out, const char *body, size_t n, int depth, char *err, si
     memcpy(name, body, namelen);
     name[namelen] = '\0';
     if (colon && (n - namelen < 2 || colon[1] != '-'))
-        return expand_fail(err, errlen, "bad reference to %s: only ${%s} and ${%s:-default}",
-                           name, name, name);
+        return expand_fail(err, errlen, "bad reference to %s: only ${%s} and ${%s:-default}", name,
+                           name, name);
     value = getenv(name);
     if (value && *value) {
         buf_adds(out, value);

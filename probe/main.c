@@ -12,6 +12,7 @@
 #include <yaml.h>
 
 #include "cli.h"
+#include "json.h"
 #include "report.h"
 #include "run.h"
 
@@ -76,6 +77,18 @@ out:
     return rc;
 }
 
+/* Prints "key: value" with the value as a JSON string, which YAML reads as well. */
+static void
+print_quoted(const char *key, const char *value)
+{
+    struct buf b;
+
+    buf_init(&b);
+    json_add_cstr(&b, value);
+    printf("    %s: %s\n", key, buf_str(&b));
+    buf_free(&b);
+}
+
 /* Header values that commonly carry credentials are not printed. */
 static int
 header_is_secret(const char *name)
@@ -115,17 +128,21 @@ cmd_validate(int argc, char **argv)
             status_set_format(&t->expect_status, set, sizeof(set));
             printf("    expect_status: %s\n", set);
             if (t->expect_body != NULL)
-                printf("    expect_body: \"%s\"\n", t->expect_body);
-            for (size_t h = 0; h < t->nheaders; h++)
-                printf("    header: \"%s: %s\"\n", t->headers[h].name,
-                       header_is_secret(t->headers[h].name) ? "***" : t->headers[h].value);
+                print_quoted("expect_body", t->expect_body);
+            for (size_t h = 0; h < t->nheaders; h++) {
+                char line[1024];
+
+                snprintf(line, sizeof(line), "%s: %s", t->headers[h].name,
+                         header_is_secret(t->headers[h].name) ? "***" : t->headers[h].value);
+                print_quoted("header", line);
+            }
             if (t->insecure)
                 printf("    insecure: true\n");
             if (t->cacert != NULL)
                 printf("    cacert: %s\n", t->cacert);
         }
         if (t->query != NULL)
-            printf("    query: \"%s\"\n", t->query);
+            print_quoted("query", t->query);
     }
     settings_free(&s);
     return 0;

@@ -29,8 +29,8 @@ static const struct {
     enum url_scheme scheme;
     int port;
 } url_schemes[] = {
-    {"http", URL_HTTP, 80},       {"https", URL_HTTPS, 443}, {"tcp", URL_TCP, 0},
-    {"mysql", URL_MYSQL, 3306},   {"redis", URL_REDIS, 6379},
+    {"http", URL_HTTP, 80},     {"https", URL_HTTPS, 443},  {"tcp", URL_TCP, 0},
+    {"mysql", URL_MYSQL, 3306}, {"redis", URL_REDIS, 6379},
 };
 
 #define NSCHEMES (sizeof(url_schemes) / sizeof(url_schemes[0]))
@@ -39,8 +39,10 @@ static const struct {
     const char *name;
     enum url_ssl_mode mode;
 } ssl_modes[] = {
-    {"disabled", SSL_MODE_DISABLED},   {"preferred", SSL_MODE_PREFERRED},
-    {"required", SSL_MODE_REQUIRED},   {"verify-ca", SSL_MODE_VERIFY_CA},
+    {"disabled", SSL_MODE_DISABLED},
+    {"preferred", SSL_MODE_PREFERRED},
+    {"required", SSL_MODE_REQUIRED},
+    {"verify-ca", SSL_MODE_VERIFY_CA},
     {"verify-identity", SSL_MODE_VERIFY_IDENTITY},
 };
 
@@ -385,8 +387,8 @@ parse_options(struct span q, struct url *u, char *err, size_t errlen)
         val.n = (size_t)(amp - val.p);
         if (!eq || val.n == 0) {
             if (key.n > 0 && quotable(key))
-                return url_fail(err, errlen, "%s option \"%.*s\" needs a value", kind,
-                                (int)key.n, key.p);
+                return url_fail(err, errlen, "%s option \"%.*s\" needs a value", kind, (int)key.n,
+                                key.p);
             return url_fail(err, errlen, "bad %s option", kind);
         }
         if (u->scheme == URL_MYSQL)
@@ -520,8 +522,9 @@ url_parse(const char *s, struct url *u, char *err, size_t errlen)
     q = u->scheme == URL_MYSQL ? auth_end + strcspn(auth_end, "?") : auth_end + rest.n;
     if ((u->scheme == URL_MYSQL || u->scheme == URL_REDIS || u->scheme == URL_TCP) &&
         memchr(auth_end, '@', (size_t)(q - auth_end))) {
-        url_fail(err, errlen, "\"@\" after the host (write \"/\" as %%2F and \"?\" as %%3F in "
-                              "a password)");
+        url_fail(err, errlen,
+                 "\"@\" after the host (write \"/\" as %%2F and \"?\" as %%3F in "
+                 "a password)");
         goto fail;
     }
     at = memrchr(auth, '@', (size_t)(auth_end - auth));
@@ -532,8 +535,8 @@ url_parse(const char *s, struct url *u, char *err, size_t errlen)
         if (parse_userinfo(ui, u, err, errlen) < 0)
             goto fail;
     }
-    if (parse_host((struct span){at ? at + 1 : auth, (size_t)(auth_end - (at ? at + 1 : auth))},
-                   u, err, errlen) < 0)
+    if (parse_host((struct span){at ? at + 1 : auth, (size_t)(auth_end - (at ? at + 1 : auth))}, u,
+                   err, errlen) < 0)
         goto fail;
     if (parse_rest(rest, u, err, errlen) < 0)
         goto fail;
@@ -605,6 +608,12 @@ url_redact_raw(const char *in, char *out, size_t outsz)
     sep = strstr(in, "://");
     start = sep ? sep + 3 : in;
     at = strrchr(start, '@');
+    if (!at && sep) {
+        /* "user:pass@host://..." : the "://" is not where a scheme ends */
+        sep = NULL;
+        start = in;
+        at = strrchr(start, '@');
+    }
     if (!at) {
         raw_append(out, outsz, 0, in, strlen(in));
         return;

@@ -1,0 +1,242 @@
+/* report: text lines within Docker's 4096 bytes, and a health document that is valid JSON. */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report.h"
+
+/* A strict little JSON checker: enough to say "this parses" about what report_json wrote. */
+static const char *json_value(const char *p);
+
+static const char *
+json_ws(const char *p)
+{
+    while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
+        p++;
+    return p;
+}
+
+static const char *
+json_string(const char *p)
+{
+    if (*p++ != '"')
+        return NULL;
+    while (*p != '"') {
+        if ((unsigned char)*p < 0x20)
+            return NULL;
+        if (*p == '\\') {
+            p++;
+            if (*p == 'u') {
+                for (int i = 1; i <= 4; i++) {
+                    if (!strchr("0123456789abcdefABCDEF", p[i]) || p[i] == '\0')
+                        return NULL;
+                }
+                p += 4;
+            } else if (!strchr("\"\\/bfnrt", *p) || *p == '\0') {
+                return NULL;
+            }
+        }
+        p++;
+    }
+    return p + 1;
+}
+
+static const char *
+json_container(const char *p, char close, int object)
+{
+    p = json_ws(p + 1);
+    if (*p == close)
+        return p + 1;
+    for (;;) {
+        if (object) {
+            p = json_string(json_ws(p));
+            if (p == NULL || *(p = json_ws(p)) != ':')
+                return NULL;
+            p++;
+        }
+        p = json_value(p);
+        if (p == NULL)
+            return NULL;
+        p = json_ws(p);
+        if (*p == close)
+            return p + 1;
+        if (*p++ != ',')
+            return NULL;
+    }
+}
+
+static const char *
+json_value(const char *p)
+{
+    char *end;
+
+    p = json_ws(p);
+    if (*p == '{')
+        return json_container(p, '}', 1);
+    if (*p == '[')
+        return json_container(p, ']', 0);
+    if (*p == '"')
+        return json_string(p);
+    if (strncmp(p, "true", 4) == 0 || strncmp(p, "null", 4) == 0)
+        return p + 4;
+    if (strncmp(p, "false", 5) == 0)
+        return p + 5;
+    strtod(p, &end);
+    return end == p ? NULL : end;
+}
+
+static int
+json_valid(const char *s)
+{
+    const char *end = json_value(s);
+
+    return end != NULL && *json_ws(end) == '\0';
+}
+
+struct fixture {
+    struct target targets[40];
+    struct run run;
+};
+
+static void
+fixture_make(struct fixture *f, size_t n, const char *msg)
+{
+    memset(f, 0, sizeof(*f));
+    f->run.n = n;
+    f->run.checks = calloc(n, sizeof(*f->run.checks));
+    for (size_t i = 0; i < n; i++) {
+        struct target *t = &f->targets[i];
+        struct check *c = &f->run.checks[i];
+        char url[64];
+
+        snprintf(t->name, sizeof(t->name), "check-%zu", i);
+        snprintf(url, sizeof(url), "redis://:pw@127.0.0.1:%zu", 6000 + i);
+        t->url.redacted = strdup(url);
+        c->t = t;
+        c->ops = &check_redis_ops;
+        c->status = i % 2 ? CHECK_FAIL : CHECK_PASS;
+        snprintf(c->msg, sizeof(c->msg), "%s", msg);
+        c->t_start = 100.0;
+        c->t_end = 102.25;
+        c->wall_end = 1795705445; /* 2026-11-26T15:04:05Z */
+    }
+}
+
+static void
+fixture_free(struct fixture *f)
+{
+    for (size_t i = 0; i < f->run.n; i++)
+        free(f->targets[i].url.redacted);
+    free(f->run.checks);
+}
+
+static int
+count_lines(const char *s)
+{
+    int n = 0;
+
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+Test(report, text_line_has_status_name_target_message_and_time)
+{
+    struct fixture f;
+    struct buf b;
+
+    fixture_make(&f, 2, "PONG");
+    buf_init(&b);
+    report_text(&b, &f.run, 0);
+    cr_assert_str_eq(buf_str(&b),
+                     "PASS check-0  redis://:pw@127.0.0.1:6000  PONG       2.2ms\n"
+                     "FAIL check-1  redis://:pw@127.0.0.1:6001  PONG       2.2ms\n");
+    buf_free(&b);
+    fixture_free(&f);
+}
+
+Test(report, quiet_prints_only_failures)
+{
+    struct fixture f;
+    struct buf b;
+
+    fixture_make(&f, 4, "x");
+    buf_init(&b);
+    report_text(&b, &f.run, 1);
+    cr_assert_eq(count_lines(buf_str(&b)), 2);
+    cr_assert_null(strstr(buf_str(&b), "PASS"));
+    buf_free(&b);
+    fixture_free(&f);
+}
+
+Test(report, long_messages_are_cut_never_the_lines)
+{
+    struct fixture f;
+    struct buf b;
+    char msg[CHECK_MSG_LEN];
+
+    memset(msg, 'e', sizeof(msg) - 1);
+    msg[sizeof(msg) - 1] = '\0';
+    fixture_make(&f, 40, msg);
+    buf_init(&b);
+    report_text(&b, &f.run, 0);
+    cr_assert_lt(b.len, 4096, "output is %zu bytes", b.len);
+    cr_assert_eq(count_lines(buf_str(&b)), 40);
+    cr_assert_not_null(strstr(buf_str(&b), "...  2.2ms\n"));
+    cr_assert_not_null(strstr(buf_str(&b), "check-39"));
+    buf_free(&b);
+    fixture_free(&f);
+}
+
+Test(report, json_document_has_the_health_shape)
+{
+    struct fixture f;
+    struct buf b;
+
+    fixture_make(&f, 2, "NOAUTH Authentication required.");
+    buf_init(&b);
+    report_json(&b, &f.run, NULL);
+    cr_assert(json_valid(buf_str(&b)), "not JSON: %s", buf_str(&b));
+    cr_assert_not_null(strstr(buf_str(&b), "\"status\":\"fail\""));
+    cr_assert_not_null(strstr(buf_str(&b), "\"check-0:responseTime\":[{\"componentId\":\"check-0\""));
+    cr_assert_not_null(strstr(buf_str(&b), "\"componentType\":\"datastore\""));
+    cr_assert_not_null(strstr(buf_str(&b), "\"observedValue\":2.2,\"observedUnit\":\"ms\""));
+    cr_assert_not_null(strstr(buf_str(&b), "\"time\":\"2026-11-26T15:04:05Z\""));
+    cr_assert_not_null(strstr(buf_str(&b), "\"output\":\"NOAUTH Authentication required.\""));
+    /* a passing check has no output */
+    cr_assert_null(strstr(strstr(buf_str(&b), "check-0:") ? strstr(buf_str(&b), "check-0:") : "",
+                          "\"output\":\"NOAUTH Authentication required.\"}],\"check-1"));
+    buf_free(&b);
+    fixture_free(&f);
+}
+
+Test(report, json_is_valid_for_hostile_bytes)
+{
+    struct fixture f;
+    struct buf b;
+
+    fixture_make(&f, 1, "x");
+    f.run.checks[0].status = CHECK_FAIL;
+    memcpy(f.run.checks[0].msg, "\"}\\\x01\xff\xc0\x80\n", 9);
+    buf_init(&b);
+    report_json(&b, &f.run, NULL);
+    cr_assert(json_valid(buf_str(&b)), "not JSON: %s", buf_str(&b));
+    buf_free(&b);
+    fixture_free(&f);
+}
+
+Test(report, all_pass_means_status_pass)
+{
+    struct fixture f;
+    struct buf b;
+
+    fixture_make(&f, 1, "PONG");
+    buf_init(&b);
+    report_json(&b, &f.run, NULL);
+    cr_assert(report_all_pass(&f.run));
+    cr_assert_not_null(strstr(buf_str(&b), "{\"status\":\"pass\""));
+    buf_free(&b);
+    fixture_free(&f);
+}

@@ -1,0 +1,484 @@
+/* url: target URL parsing, defaults, decoding, errors and redaction. */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "url.h"
+#include "util.h"
+
+/* Parameter structs hold strings inline (Criterion re-executes the binary per parameter);
+ * "(null)" in a table means the field must be NULL. */
+#define NUL_FIELD "(null)"
+
+static const char *
+or_null(const char *s)
+{
+    return s ? s : NUL_FIELD;
+}
+
+struct url_ok_case {
+    char in[96];
+    enum url_scheme scheme;
+    char user[16];
+    char pass[16];
+    char host[40];
+    int port;
+    int v6;
+    char path[32];
+    char db[16];
+    int redis_db;
+    char redacted[96];
+};
+
+ParameterizedTestParameters(url, parses_valid_urls)
+{
+    static struct url_ok_case cases[] = {
+        {"http://example.com", URL_HTTP, NUL_FIELD, NUL_FIELD, "example.com", 80, 0, "/", NUL_FIELD,
+         0, "http://example.com"},
+        {"http://127.0.0.1:8000/health/", URL_HTTP, NUL_FIELD, NUL_FIELD, "127.0.0.1", 8000, 0,
+         "/health/", NUL_FIELD, 0, "http://127.0.0.1:8000/health/"},
+        {"https://h/x?y=1&z=%20", URL_HTTPS, NUL_FIELD, NUL_FIELD, "h", 443, 0, "/x?y=1&z=%20",
+         NUL_FIELD, 0, "https://h/x?y=1&z=%20"},
+        {"HTTP://h?x=1", URL_HTTP, NUL_FIELD, NUL_FIELD, "h", 80, 0, "/?x=1", NUL_FIELD, 0,
+         "HTTP://h?x=1"},
+        {"http://h/@me", URL_HTTP, NUL_FIELD, NUL_FIELD, "h", 80, 0, "/@me", NUL_FIELD, 0,
+         "http://h/@me"},
+        {"http://u:p%40ss@h/", URL_HTTP, "u", "p@ss", "h", 80, 0, "/", NUL_FIELD, 0,
+         "http://u:***@h/"},
+        {"http://u:p@ss@h/", URL_HTTP, "u", "p@ss", "h", 80, 0, "/", NUL_FIELD, 0,
+         "http://u:***@h/"},
+        {"http://user:pa:ss@h", URL_HTTP, "user", "pa:ss", "h", 80, 0, "/", NUL_FIELD, 0,
+         "http://user:***@h"},
+        {"http://us%65r@h", URL_HTTP, "user", NUL_FIELD, "h", 80, 0, "/", NUL_FIELD, 0,
+         "http://us%65r@h"},
+        {"http://[::1]:8080/x", URL_HTTP, NUL_FIELD, NUL_FIELD, "::1", 8080, 1, "/x", NUL_FIELD, 0,
+         "http://[::1]:8080/x"},
+        {"https://[2001:db8::1]", URL_HTTPS, NUL_FIELD, NUL_FIELD, "2001:db8::1", 443, 1, "/",
+         NUL_FIELD, 0, "https://[2001:db8::1]"},
+        {"http://my_svc.local-1:1/", URL_HTTP, NUL_FIELD, NUL_FIELD, "my_svc.local-1", 1, 0, "/",
+         NUL_FIELD, 0, "http://my_svc.local-1:1/"},
+        {"http://h:65535", URL_HTTP, NUL_FIELD, NUL_FIELD, "h", 65535, 0, "/", NUL_FIELD, 0,
+         "http://h:65535"},
+        {"tcp://db:5432", URL_TCP, NUL_FIELD, NUL_FIELD, "db", 5432, 0, NUL_FIELD, NUL_FIELD, 0,
+         "tcp://db:5432"},
+        {"TCP://[::1]:22/", URL_TCP, NUL_FIELD, NUL_FIELD, "::1", 22, 1, NUL_FIELD, NUL_FIELD, 0,
+         "TCP://[::1]:22/"},
+        {"mysql://probe:secret@127.0.0.1:3306/app", URL_MYSQL, "probe", "secret", "127.0.0.1", 3306,
+         0, NUL_FIELD, "app", 0, "mysql://probe:***@127.0.0.1:3306/app"},
+        {"mysql://root@db", URL_MYSQL, "root", NUL_FIELD, "db", 3306, 0, NUL_FIELD, NUL_FIELD, 0,
+         "mysql://root@db"},
+        {"MySQL://db/", URL_MYSQL, NUL_FIELD, NUL_FIELD, "db", 3306, 0, NUL_FIELD, NUL_FIELD, 0,
+         "MySQL://db/"},
+        {"mysql://u:@db/app", URL_MYSQL, "u", "", "db", 3306, 0, NUL_FIELD, "app", 0,
+         "mysql://u:***@db/app"},
+        {"mysql://u:p@db:3307/my%2Ddb", URL_MYSQL, "u", "p", "db", 3307, 0, NUL_FIELD, "my-db", 0,
+         "mysql://u:***@db:3307/my%2Ddb"},
+        {"mysql://u:p%2F%3F%23%25@db/app", URL_MYSQL, "u", "p/?#%", "db", 3306, 0, NUL_FIELD, "app",
+         0, "mysql://u:***@db/app"},
+        {"redis://:pass@h:6379/0", URL_REDIS, NUL_FIELD, "pass", "h", 6379, 0, NUL_FIELD, NUL_FIELD,
+         0, "redis://:***@h:6379/0"},
+        {"redis://user:pass@h/3", URL_REDIS, "user", "pass", "h", 6379, 0, NUL_FIELD, NUL_FIELD, 3,
+         "redis://user:***@h/3"},
+        {"redis://h", URL_REDIS, NUL_FIELD, NUL_FIELD, "h", 6379, 0, NUL_FIELD, NUL_FIELD, 0,
+         "redis://h"},
+        {"redis://h/", URL_REDIS, NUL_FIELD, NUL_FIELD, "h", 6379, 0, NUL_FIELD, NUL_FIELD, 0,
+         "redis://h/"},
+        {"redis://[::1]:6380/15", URL_REDIS, NUL_FIELD, NUL_FIELD, "::1", 6380, 1, NUL_FIELD,
+         NUL_FIELD, 15, "redis://[::1]:6380/15"},
+    };
+    return cr_make_param_array(struct url_ok_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct url_ok_case *c, url, parses_valid_urls)
+{
+    char err[ERRLEN] = "";
+    struct url u;
+
+    cr_assert_eq(url_parse(c->in, &u, err, sizeof(err)), 0, "%s: %s", c->in, err);
+    cr_assert_eq(u.scheme, c->scheme, "%s", c->in);
+    cr_assert_str_eq(or_null(u.user), c->user, "%s", c->in);
+    cr_assert_str_eq(or_null(u.pass), c->pass, "%s", c->in);
+    cr_assert_str_eq(u.host, c->host, "%s", c->in);
+    cr_assert_eq(u.port, c->port, "%s", c->in);
+    cr_assert_eq(u.host_is_v6, c->v6, "%s", c->in);
+    cr_assert_str_eq(or_null(u.path), c->path, "%s", c->in);
+    cr_assert_str_eq(or_null(u.db), c->db, "%s", c->in);
+    cr_assert_eq(u.redis_db, c->redis_db, "%s", c->in);
+    cr_assert_str_eq(u.redacted, c->redacted, "%s", c->in);
+    url_free(&u);
+}
+
+Test(url, ipv6_host_keeps_port)
+{
+    char err[ERRLEN];
+    struct url u;
+
+    cr_assert_eq(url_parse("http://[fe80::1:2]:9000/h", &u, err, sizeof(err)), 0, "%s", err);
+    cr_assert_str_eq(u.host, "fe80::1:2");
+    cr_assert_eq(u.host_is_v6, 1);
+    cr_assert_eq(u.port, 9000);
+    url_free(&u);
+}
+
+Test(url, mysql_options_are_decoded)
+{
+    char err[ERRLEN];
+    struct url u;
+
+    cr_assert_eq(url_parse("mysql://u:p@db/app?query=SELECT%201+1&ssl-mode=verify-ca&ssl-ca=/"
+                           "etc/ca%20bundle.pem",
+                           &u, err, sizeof(err)),
+                 0, "%s", err);
+    cr_assert_str_eq(u.query, "SELECT 1+1", "'+' stays '+'");
+    cr_assert_eq(u.ssl_mode, SSL_MODE_VERIFY_CA);
+    cr_assert_str_eq(u.ssl_ca, "/etc/ca bundle.pem");
+    cr_assert_null(u.socket);
+    cr_assert_str_eq(u.db, "app");
+    cr_assert_str_eq(u.redacted,
+                     "mysql://u:***@db/app?query=SELECT%201+1&ssl-mode=verify-ca&ssl-ca=/"
+                     "etc/ca%20bundle.pem");
+    url_free(&u);
+}
+
+Test(url, mysql_query_may_hold_at_signs)
+{
+    char err[ERRLEN];
+    struct url u;
+
+    cr_assert_eq(url_parse("mysql://u:p@db?query=SELECT%20@@read_only", &u, err, sizeof(err)), 0,
+                 "%s", err);
+    cr_assert_str_eq(u.query, "SELECT @@read_only");
+    cr_assert_str_eq(u.pass, "p");
+    cr_assert_str_eq(u.redacted, "mysql://u:***@db?query=SELECT%20@@read_only");
+    url_free(&u);
+}
+
+struct ssl_mode_case {
+    char value[24];
+    enum url_ssl_mode mode;
+};
+
+ParameterizedTestParameters(url, mysql_ssl_modes)
+{
+    static struct ssl_mode_case cases[] = {
+        {"disabled", SSL_MODE_DISABLED},
+        {"preferred", SSL_MODE_PREFERRED},
+        {"required", SSL_MODE_REQUIRED},
+        {"verify-ca", SSL_MODE_VERIFY_CA},
+        {"verify-identity", SSL_MODE_VERIFY_IDENTITY},
+        {"REQUIRED", SSL_MODE_REQUIRED},
+    };
+    return cr_make_param_array(struct ssl_mode_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct ssl_mode_case *c, url, mysql_ssl_modes)
+{
+    char in[128], err[ERRLEN];
+    struct url u;
+
+    snprintf(in, sizeof(in), "mysql://u@db/app?ssl-mode=%s", c->value);
+    cr_assert_eq(url_parse(in, &u, err, sizeof(err)), 0, "%s: %s", in, err);
+    cr_assert_eq(u.ssl_mode, c->mode, "%s", in);
+    url_free(&u);
+}
+
+Test(url, mysql_ssl_mode_defaults_to_default)
+{
+    char err[ERRLEN];
+    struct url u;
+
+    cr_assert_eq(url_parse("mysql://u@db", &u, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(u.ssl_mode, SSL_MODE_DEFAULT);
+    cr_assert_eq(u.role, ROLE_ANY);
+    url_free(&u);
+}
+
+Test(url, mysql_socket_without_host)
+{
+    char err[ERRLEN];
+    struct url u;
+
+    cr_assert_eq(
+        url_parse("mysql://user:pw@/db?socket=/run/mysqld/mysqld.sock", &u, err, sizeof(err)), 0,
+        "%s", err);
+    cr_assert_str_eq(u.host, "");
+    cr_assert_str_eq(u.socket, "/run/mysqld/mysqld.sock");
+    cr_assert_str_eq(u.db, "db");
+    cr_assert_str_eq(u.user, "user");
+    cr_assert_str_eq(u.pass, "pw");
+    cr_assert_str_eq(u.redacted, "mysql://user:***@/db?socket=/run/mysqld/mysqld.sock");
+    url_free(&u);
+}
+
+Test(url, mysql_socket_with_localhost)
+{
+    char err[ERRLEN];
+    struct url u;
+
+    cr_assert_eq(url_parse("mysql://u@localhost?socket=%2Ftmp%2Fm.sock", &u, err, sizeof(err)), 0,
+                 "%s", err);
+    cr_assert_str_eq(u.host, "localhost");
+    cr_assert_str_eq(u.socket, "/tmp/m.sock");
+    cr_assert_null(u.db);
+    url_free(&u);
+}
+
+Test(url, redis_roles)
+{
+    char err[ERRLEN];
+    struct url u;
+
+    cr_assert_eq(url_parse("redis://h?role=master", &u, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(u.role, ROLE_MASTER);
+    url_free(&u);
+    cr_assert_eq(url_parse("redis://:pw@h/2?role=replica", &u, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(u.role, ROLE_REPLICA);
+    cr_assert_eq(u.redis_db, 2);
+    cr_assert_str_eq(u.redacted, "redis://:***@h/2?role=replica");
+    url_free(&u);
+}
+
+Test(url, redis_password_only_has_no_user)
+{
+    char err[ERRLEN];
+    struct url u;
+
+    cr_assert_eq(url_parse("redis://:p%3Aw@cache", &u, err, sizeof(err)), 0, "%s", err);
+    cr_assert_null(u.user);
+    cr_assert_str_eq(u.pass, "p:w");
+    url_free(&u);
+}
+
+struct url_bad_case {
+    char in[80];
+    char why[48];
+};
+
+ParameterizedTestParameters(url, rejects_bad_urls)
+{
+    static struct url_bad_case cases[] = {
+        {"", "empty URL"},
+        {"ftp://h/", "unknown scheme \"ftp\""},
+        {"h:80", "missing scheme"},
+        {"://h", "bad scheme"},
+        {"http://", "missing host"},
+        {"http://:80/", "missing host"},
+        {"http://u:p@/", "missing host"},
+        {"http://h:99999/", "bad port \"99999\""},
+        {"http://h:0/", "bad port \"0\""},
+        {"http://h:/", "bad port \"\""},
+        {"http://h:8o/", "bad port"},
+        {"http://h:-1/", "bad port"},
+        {"tcp://h", "missing port"},
+        {"tcp://h:1/x", "no path or options"},
+        {"tcp://h:1?x=1", "no path or options"},
+        {"tcp://u:p@h:1", "no user or password"},
+        {"http://h /x", "space"},
+        {"http://h/\tx", "control"},
+        {"http://h/x\x7f", "control"},
+        {"http://h/#frag", "\"#\""},
+        {"http://::1/", "brackets"},
+        {"http://[::1/", "\"]\""},
+        {"http://[::g]/", "bad IPv6 address \"::g\""},
+        {"http://[]/", "bad IPv6"},
+        {"http://[::1]x/", "after \"]\""},
+        {"http://h!/", "bad host \"h!\""},
+        {"http://@h/", "missing user"},
+        {"http://:p@h/", "missing user"},
+        {"http://u%zz@h/", "bad percent-escape in user"},
+        {"http://u%00@h/", "bad percent-escape in user"},
+        {"http://u:p%4@h/", "bad percent-escape in password"},
+        {"mysql://u:p@h/db?foo=1", "unknown mysql option \"foo\""},
+        {"mysql://u:p@h/db?ssl-mode=sometimes", "bad ssl-mode \"sometimes\""},
+        {"mysql://u:p@h/db?query=", "mysql option \"query\" needs a value"},
+        {"mysql://u:p@h/db?socket", "mysql option \"socket\" needs a value"},
+        {"mysql://u:p@h/db?query=1&&socket=/s", "empty mysql option"},
+        {"mysql://u:p@h/db?query=1&", "empty mysql option"},
+        {"mysql://u:p@h/db?query=1&query=2", "given twice"},
+        {"mysql://u:p@h/db?query=%zz", "bad percent-escape in query"},
+        {"mysql://u:p@/db", "missing host"},
+        {"mysql://u:p@db/x?socket=/s", "host must be empty or localhost"},
+        {"mysql://u:p@h/a/b", "bad database name"},
+        {"mysql://u:p@h/d%zz", "bad percent-escape in database"},
+        {"mysql://:p@h/", "missing user"},
+        {"redis://pass@h", "needs a ':'"},
+        {"redis://:@h", "empty redis password"},
+        {"redis://h/-1", "bad redis db \"-1\""},
+        {"redis://h/x", "bad redis db \"x\""},
+        {"redis://h/9999999999", "bad redis db"},
+        {"redis://h/1?role=boss", "bad role \"boss\""},
+        {"redis://h?db=1", "unknown redis option \"db\""},
+        {"redis://h?role=master&role=replica", "given twice"},
+        {"redis://:pa/ss@h", "\"@\" after the host"},
+        {"mysql://u:pa/ss@h/db", "\"@\" after the host"},
+    };
+    return cr_make_param_array(struct url_bad_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct url_bad_case *c, url, rejects_bad_urls)
+{
+    char err[ERRLEN] = "";
+    struct url u;
+
+    cr_assert_eq(url_parse(c->in, &u, err, sizeof(err)), -1, "\"%s\" was accepted", c->in);
+    cr_assert(strstr(err, c->why), "\"%s\": got \"%s\", want \"%s\"", c->in, err, c->why);
+    cr_assert_null(u.host, "not zeroed after an error");
+    cr_assert_null(u.redacted, "not zeroed after an error");
+}
+
+/* The password is S3cr3tPw; where a case writes it with an unescaped '/', '?', '#' or space it
+ * is split into "S3cr" and "3tPw", and neither half may show either. */
+struct leak_case {
+    char in[80];
+};
+
+ParameterizedTestParameters(url, errors_never_contain_the_password)
+{
+    static struct leak_case cases[] = {
+        {"ftp://u:S3cr3tPw@h/"},
+        {"http://u:S3cr3tPw@h:99999/"},
+        {"http://u:S3cr3tPw@h:abc/"},
+        {"http://u:S3cr3tPw@/"},
+        {"http://u:S3cr3tPw@h!/"},
+        {"http://u:S3cr3tPw@[::g]/"},
+        {"http://u:S3cr3tPw@::1/"},
+        {"http://u:S3cr3tPw@h/#x"},
+        {"http://u:S3cr3tPw%zz@h/"},
+        {"http://u:S3cr3tPw@h/ x"},
+        {"http://u:S3cr3tPw@h\x01/"},
+        {"http://u:S3cr 3tPw@h/"},
+        {"http://u:S3cr#3tPw@h/"},
+        {"http://u:S3cr/3tPw@h/"},
+        {"http://u:S3cr?3tPw@h/"},
+        {"https://u:S3cr3tPw@h:443x/"},
+        {"tcp://u:S3cr3tPw@h:1"},
+        {"tcp://u:S3cr/3tPw@h:1"},
+        {"mysql://u:S3cr3tPw@h/db?foo=1"},
+        {"mysql://u:S3cr3tPw@h/db?ssl-mode=bad"},
+        {"mysql://u:S3cr3tPw@h/a/b"},
+        {"mysql://u:S3cr3tPw@h/db?query="},
+        {"mysql://u:S3cr3tPw@db/x?socket=/s"},
+        {"mysql://u:S3cr3tPw@/db"},
+        {"mysql://u:S3cr3tPw@h:70000/db"},
+        {"mysql://u:S3cr/3tPw@h/db"},
+        {"mysql://u:S3cr?3tPw@h/db"},
+        {"mysql://u:S3cr?a=3tPw@h/db"},
+        {"mysql://u:4242?3tPw@h"},
+        {"redis://S3cr3tPw@h"},
+        {"redis://:S3cr3tPw@h/x"},
+        {"redis://:S3cr3tPw@h/0?role=boss"},
+        {"redis://:S3cr3tPw@h/0?x=1"},
+        {"redis://:S3cr/3tPw@h"},
+        {"redis://:S3cr?3tPw@h"},
+        {"redis://u:S3cr3tPw@h:0"},
+        {"u:S3cr3tPw@h"},
+        {"u:S3cr3tPw@h://x"},
+    };
+    return cr_make_param_array(struct leak_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct leak_case *c, url, errors_never_contain_the_password)
+{
+    char err[ERRLEN] = "", raw[256];
+    struct url u;
+
+    cr_assert_eq(url_parse(c->in, &u, err, sizeof(err)), -1, "\"%s\" was accepted", c->in);
+    cr_assert_neq(err[0], '\0', "no message for %s", c->in);
+    cr_assert_null(strstr(err, "S3cr"), "%s: %s", c->in, err);
+    cr_assert_null(strstr(err, "3tPw"), "%s: %s", c->in, err);
+    url_redact_raw(c->in, raw, sizeof(raw));
+    cr_assert_null(strstr(raw, "S3cr"), "%s: %s", c->in, raw);
+    cr_assert_null(strstr(raw, "3tPw"), "%s: %s", c->in, raw);
+}
+
+struct raw_case {
+    char in[64];
+    char out[64];
+};
+
+ParameterizedTestParameters(url, redact_raw_hides_passwords_in_malformed_urls)
+{
+    static struct raw_case cases[] = {
+        {"mysql://u:pw@h:99999/db", "mysql://u:***@h:99999/db"},
+        {"mysql://u:pa/ss@h/db", "mysql://u:***@h/db"},
+        {"redis://:pw@h", "redis://:***@h"},
+        {"redis://pw@h", "redis://***@h"},
+        {"REDIS://pw@h", "REDIS://***@h"},
+        {"mysql://root@h", "mysql://root@h"},
+        {"http://h/no-userinfo", "http://h/no-userinfo"},
+        {"u:pw@h", "u:***@h"},
+        {"http://u:p w@h\n", "http://u:***@h?"},
+        {"", ""},
+    };
+    return cr_make_param_array(struct raw_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct raw_case *c, url, redact_raw_hides_passwords_in_malformed_urls)
+{
+    char out[128];
+
+    url_redact_raw(c->in, out, sizeof(out));
+    cr_assert_str_eq(out, c->out);
+}
+
+Test(url, redact_raw_cuts_to_the_buffer)
+{
+    char *out = malloc(12); /* exact size, so ASan sees any overflow */
+
+    cr_assert_not_null(out);
+    url_redact_raw("mysql://user:secret@host/db", out, 12);
+    cr_assert_str_eq(out, "mysql://use");
+    url_redact_raw("mysql://u:secret@host/db", out, 12);
+    cr_assert_str_eq(out, "mysql://u:*");
+    url_redact_raw(NULL, out, 12);
+    cr_assert_str_eq(out, "");
+    free(out);
+}
+
+Test(url, redact_raw_matches_parsed_redaction)
+{
+    const char *in = "mysql://probe:pw@127.0.0.1:3306/app?ssl-mode=required";
+    char err[ERRLEN], raw[128];
+    struct url u;
+
+    cr_assert_eq(url_parse(in, &u, err, sizeof(err)), 0, "%s", err);
+    url_redact_raw(in, raw, sizeof(raw));
+    cr_assert_str_eq(raw, u.redacted);
+    url_free(&u);
+}
+
+Test(url, free_is_idempotent)
+{
+    char err[ERRLEN];
+    struct url u;
+
+    cr_assert_eq(url_parse("redis://:pw@h", &u, err, sizeof(err)), 0, "%s", err);
+    url_free(&u);
+    cr_assert_null(u.pass);
+    cr_assert_null(u.redacted);
+    url_free(&u);
+    url_free(NULL);
+}
+
+Test(url, scheme_names)
+{
+    cr_assert_str_eq(url_scheme_name(URL_HTTP), "http");
+    cr_assert_str_eq(url_scheme_name(URL_HTTPS), "https");
+    cr_assert_str_eq(url_scheme_name(URL_TCP), "tcp");
+    cr_assert_str_eq(url_scheme_name(URL_MYSQL), "mysql");
+    cr_assert_str_eq(url_scheme_name(URL_REDIS), "redis");
+}
+
+Test(url, too_long_url_is_an_error)
+{
+    static char in[10000];
+    char err[ERRLEN];
+    struct url u;
+
+    memcpy(in, "http://h/", 9);
+    memset(in + 9, 'a', sizeof(in) - 10);
+    cr_assert_eq(url_parse(in, &u, err, sizeof(err)), -1);
+    cr_assert(strstr(err, "longer than"), "%s", err);
+}
