@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "run.h"
@@ -16,8 +18,7 @@
 #define HTTP_BODY_CAP (1024 * 1024)
 #define HTTP_HEADER_CAP (64 * 1024)
 
-enum http_stop { STOP_NONE, STOP_STATUS_ONLY, STOP_BAD_STATUS, STOP_FOUND, STOP_BODY_CAP,
-                 STOP_HEADER_CAP };
+enum http_stop { STOP_NONE, STOP_STATUS_ONLY, STOP_BAD_STATUS, STOP_BODY_CAP, STOP_HEADER_CAP };
 
 /* Run-wide: one multi handle, its timer and the sockets curl asked us to watch. */
 struct http_multi {
@@ -43,8 +44,11 @@ struct http_state {
     char errbuf[CURL_ERROR_SIZE];
     struct buf body;
     size_t header_bytes;
+    size_t body_bytes;
+    int found;
     enum http_stop stop;
     long status;
+    curl_socket_t fd; /* curl's socket, to tell a stuck connect from a stuck TLS handshake */
 };
 
 static void http_multi_done(struct http_multi *m);
@@ -203,7 +207,11 @@ http_header_cb(char *data, size_t size, size_t n, void *userp)
     return size * n;
 }
 
-/* The body is read only as far as the verdict needs: not at all when only the status counts. */
+/*
+ * The body is read only as far as the verdict needs: not at all when only the status counts.
+ * When text is asked for, the whole body is read up to the cap, and a body over the cap fails
+ * even if the text came early: a health endpoint that streams without end is not healthy.
+ */
 static size_t
 http_write_cb(char *data, size_t size, size_t n, void *userp)
 {
@@ -221,18 +229,18 @@ http_write_cb(char *data, size_t size, size_t n, void *userp)
         st->stop = STOP_STATUS_ONLY;
         return 0;
     }
-    if (st->body.len + len > HTTP_BODY_CAP)
-        len = HTTP_BODY_CAP - st->body.len;
-    buf_add(&st->body, data, len);
-    if (memmem(st->body.p ? st->body.p : "", st->body.len, want, strlen(want)) != NULL) {
-        st->stop = STOP_FOUND;
-        return 0;
-    }
-    if (st->body.len >= HTTP_BODY_CAP) {
+    st->body_bytes += len;
+    if (st->body_bytes > HTTP_BODY_CAP) {
         st->stop = STOP_BODY_CAP;
         return 0;
     }
-    return size * n;
+    if (!st->found) {
+        buf_add(&st->body, data, len);
+        st->found = memmem(buf_str(&st->body), st->body.len, want, strlen(want)) != NULL;
+        if (st->found)
+            buf_free(&st->body);
+    }
+    return len;
 }
 
 static void
@@ -245,15 +253,13 @@ http_verdict(struct check *c, CURLcode rc)
     curl_easy_getinfo(st->easy, CURLINFO_RESPONSE_CODE, &st->status);
     switch (st->stop) {
     case STOP_STATUS_ONLY:
-    case STOP_FOUND:
         check_done(c, CHECK_PASS, "%ld", st->status);
         return;
     case STOP_BAD_STATUS:
         check_done(c, CHECK_FAIL, "HTTP %ld", st->status);
         return;
     case STOP_BODY_CAP:
-        check_done(c, CHECK_FAIL, "body over %d bytes does not contain \"%.40s\"", HTTP_BODY_CAP,
-                   want);
+        check_done(c, CHECK_FAIL, "body over the %d-byte limit", HTTP_BODY_CAP);
         return;
     case STOP_HEADER_CAP:
         check_done(c, CHECK_FAIL, "response headers over %d bytes", HTTP_HEADER_CAP);
@@ -264,7 +270,7 @@ http_verdict(struct check *c, CURLcode rc)
     if (rc == CURLE_OK) {
         if (!status_set_has(&c->t->expect_status, st->status))
             check_done(c, CHECK_FAIL, "HTTP %ld", st->status);
-        else if (want != NULL)
+        else if (want != NULL && !st->found)
             check_done(c, CHECK_FAIL, "body does not contain \"%.40s\"", want);
         else
             check_done(c, CHECK_PASS, "%ld", st->status);
@@ -328,6 +334,28 @@ http_multi_done(struct http_multi *m)
         http_verdict(c, msg->data.result);
         http_detach(c);
     }
+}
+
+static int
+http_sockopt_cb(void *userp, curl_socket_t fd, curlsocktype purpose)
+{
+    struct check *c = userp;
+    struct http_state *st = c->priv;
+
+    (void)purpose;
+    st->fd = fd;
+    return CURL_SOCKOPT_OK;
+}
+
+static int
+http_closesocket_cb(void *userp, curl_socket_t fd)
+{
+    struct check *c = userp;
+    struct http_state *st = c->priv;
+
+    if (st->fd == fd)
+        st->fd = CURL_SOCKET_BAD;
+    return close(fd);
 }
 
 /* Builds the URL without credentials; the user and password go through their own options. */
@@ -416,6 +444,10 @@ http_setup(struct check *c, struct http_state *st)
         curl_easy_setopt(e, CURLOPT_USERNAME, t->url.user);
         curl_easy_setopt(e, CURLOPT_PASSWORD, t->url.pass ? t->url.pass : "");
     }
+    curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, http_sockopt_cb);
+    curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, c);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, http_closesocket_cb);
+    curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, c);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_header_cb);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, c);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_write_cb);
@@ -445,6 +477,7 @@ http_start(struct check *c)
         return -1;
     }
     c->priv = st;
+    st->fd = CURL_SOCKET_BAD;
     buf_init(&st->body);
     st->easy = curl_easy_init();
     if (st->easy == NULL || http_setup(c, st) < 0) {
@@ -459,19 +492,24 @@ http_start(struct check *c)
     return 0;
 }
 
-/* Tells from curl's timings which phase a stuck transfer was in. */
+/*
+ * Tells which phase a stuck transfer was in. curl records its connect time only once the whole
+ * connection (TLS included) is up, so the socket itself is asked whether TCP got through.
+ */
 static void
 http_sync_phase(struct check *c)
 {
     struct http_state *st = c->priv;
-    curl_off_t connect = 0, app = 0, start = 0;
+    struct sockaddr_storage peer;
+    socklen_t len = sizeof(peer);
+    curl_off_t app = 0;
+    int tcp_up;
 
-    if (st->easy == NULL)
+    if (st->easy == NULL || c->phase == PHASE_RESPONSE)
         return;
-    curl_easy_getinfo(st->easy, CURLINFO_CONNECT_TIME_T, &connect);
+    tcp_up = st->fd != CURL_SOCKET_BAD && getpeername(st->fd, (struct sockaddr *)&peer, &len) == 0;
     curl_easy_getinfo(st->easy, CURLINFO_APPCONNECT_TIME_T, &app);
-    curl_easy_getinfo(st->easy, CURLINFO_STARTTRANSFER_TIME_T, &start);
-    if (connect == 0)
+    if (!tcp_up)
         check_phase(c, PHASE_CONNECT);
     else if (c->t->url.scheme == URL_HTTPS && app == 0)
         check_phase(c, PHASE_TLS);

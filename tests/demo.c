@@ -1,0 +1,112 @@
+/* `make run`: starts throwaway redis, mariadb and HTTP servers on loopback, checks them with
+ * the probe given as argv[1], shows a failure, stops everything. Exits with the probe's first
+ * exit code. The HTTP server is tests/helpers/httpd, found in $PROBE_HELPERS or in
+ * build/helpers next to this program. */
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+/* The passwords reach the probe through its environment and ${VAR} in the targets, the way
+ * a Dockerfile or an ECS task would pass them. */
+static const char *const secrets[] = {"DB_PASSWORD=" HARNESS_MYSQL_PASSWORD,
+                                      "REDIS_PASSWORD=" HARNESS_REDIS_PASSWORD, NULL};
+
+static void
+show(const char *title, const char *const argv[], int *first_exit)
+{
+    struct probe_result *r = malloc(sizeof(*r));
+    int i;
+
+    if (r == NULL)
+        return;
+    printf("\n== %s\n$ probe", title);
+    for (i = 0; argv[i] != NULL; i++)
+        printf(" %s", argv[i]);
+    printf("\n");
+    fflush(stdout);
+    if (harness_run_probe(argv, secrets, r) != 0) {
+        printf("cannot run the probe: %s\n", r->err);
+        if (*first_exit < 0)
+            *first_exit = 1;
+        free(r);
+        return;
+    }
+    fputs(r->out, stdout);
+    fputs(r->err, stdout);
+    printf("(exit %d, %.0f ms)\n", r->exit_code, r->elapsed_ms);
+    if (*first_exit < 0)
+        *first_exit = r->exited ? r->exit_code : 1;
+    free(r);
+}
+
+/* $PROBE_HELPERS, else the helpers dir beside this program (build/demo -> build/helpers). */
+static void
+helpers_dir(const char *argv0, char *out, size_t len)
+{
+    const char *env = getenv("PROBE_HELPERS");
+    char copy[HARNESS_PATH];
+
+    if (env != NULL && env[0] != '\0') {
+        snprintf(out, len, "%s", env);
+        return;
+    }
+    snprintf(copy, sizeof(copy), "%s", argv0);
+    snprintf(out, len, "%s/helpers", dirname(copy));
+}
+
+int
+main(int argc, char **argv)
+{
+    struct harness_redis redis = {0};
+    struct harness_mysql mysql = {0};
+    struct harness_httpd httpd = {0};
+    char err[HARNESS_ERRLEN], helpers[HARNESS_PATH], web[128], db[256], cache[256], bad[256];
+    int first_exit = -1;
+    double t0;
+
+    if (argc != 2) {
+        fprintf(stderr, "usage: %s PATH-TO-PROBE\n", argv[0]);
+        return 1;
+    }
+    setenv("PROBE_BIN", argv[1], 1);
+    helpers_dir(argv[0], helpers, sizeof(helpers));
+
+    printf("starting throwaway servers on 127.0.0.1 ...\n");
+    fflush(stdout);
+    t0 = harness_now_ms();
+    if (harness_redis_start(&redis, err, sizeof(err)) != 0 ||
+        harness_mysql_start(&mysql, NULL, err, sizeof(err)) != 0 ||
+        harness_httpd_start(&httpd, helpers, err, sizeof(err)) != 0) {
+        fprintf(stderr, "demo: %s\n", err);
+        harness_stop_all();
+        return 1;
+    }
+    printf("  redis-server  127.0.0.1:%d  (requirepass, in %s)\n", redis.port, redis.proc.dir);
+    printf("  mariadbd      127.0.0.1:%d  (database %s, user %s, in %s)\n", mysql.port,
+           HARNESS_MYSQL_DB, HARNESS_MYSQL_USER, mysql.proc.dir);
+    printf("  httpd         127.0.0.1:%d  (/health, /ok, /503, /slow?ms=N, ...)\n", httpd.port);
+    printf("all up in %.0f ms\n", harness_now_ms() - t0);
+
+    snprintf(web, sizeof(web), "app=http://127.0.0.1:%d/health", httpd.port);
+    snprintf(db, sizeof(db), "db=mysql://%s:${DB_PASSWORD}@127.0.0.1:%d/%s", HARNESS_MYSQL_USER,
+             mysql.port, HARNESS_MYSQL_DB);
+    snprintf(cache, sizeof(cache), "cache=redis://:${REDIS_PASSWORD}@127.0.0.1:%d/0", redis.port);
+    snprintf(bad, sizeof(bad), "cache=redis://:not-the-password@127.0.0.1:%d/0", redis.port);
+    {
+        const char *const text[] = {"check", "--timeout", "3s", web, db, cache, NULL};
+        const char *const json[] = {"check", "--timeout", "3s", "--json", web, db, cache, NULL};
+        const char *const fail[] = {"check", "--timeout", "3s", web, bad, NULL};
+
+        show("three healthy targets", text, &first_exit);
+        show("the same as the health document", json, &first_exit);
+        show("a wrong redis password (a failure, exit 1)", fail, &first_exit);
+    }
+
+    printf("\nstopping the servers ...\n");
+    harness_stop_all();
+    printf("done\n");
+    return first_exit < 0 ? 1 : first_exit;
+}

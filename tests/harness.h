@@ -1,0 +1,215 @@
+/* Integration test harness: real throwaway servers on loopback, and a runner for the probe
+ * binary. harness.c depends on libc only, so tests/demo.c links it too; the Criterion helpers
+ * at the end are defined in tests/integration/common.c. */
+#ifndef PROBE_TESTS_HARNESS_H
+#define PROBE_TESTS_HARNESS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#define HARNESS_PATH 256
+#define HARNESS_ERRLEN 512
+
+/* Credentials the servers are set up with. The passwords are unusual strings so that a test
+ * can assert that none of them ever shows up in what the probe prints. */
+#define HARNESS_REDIS_PASSWORD "Rds-pw-7c1f9a"
+#define HARNESS_REDIS_ACL_USER "alice"
+#define HARNESS_REDIS_ACL_PASSWORD "Alc-pw-52e0d4"
+#define HARNESS_REDIS_NOPING_USER "noping"
+#define HARNESS_REDIS_NOPING_PASSWORD "Npg-pw-9b33a1"
+/* An ACL user whose password needs percent-escapes in a URL: "p@ss:w/rd%7". */
+#define HARNESS_REDIS_PCT_USER "pct"
+#define HARNESS_REDIS_PCT_PASSWORD "p@ss:w/rd%7"
+#define HARNESS_REDIS_PCT_PASSWORD_URL "p%40ss%3Aw%2Frd%257"
+
+#define HARNESS_MYSQL_DB "app"
+#define HARNESS_MYSQL_USER "probe"
+#define HARNESS_MYSQL_PASSWORD "Mys-pw-3d8e61"
+#define HARNESS_MYSQL_NOAPP_USER "noapp"
+#define HARNESS_MYSQL_NOAPP_PASSWORD "Nap-pw-0a7c2f"
+#define HARNESS_MYSQL_PCT_USER "pctuser"
+#define HARNESS_MYSQL_PCT_PASSWORD "p@ss:w/rd%7"
+#define HARNESS_MYSQL_PCT_PASSWORD_URL "p%40ss%3Aw%2Frd%257"
+#define HARNESS_MYSQL_ED25519_USER "edprobe"
+#define HARNESS_MYSQL_ED25519_PASSWORD "Edp-pw-6f2b90"
+
+/* A server process and the temporary directory it owns. The process leads its own process
+ * group, so stopping it also stops anything it forked. */
+struct harness_proc {
+    pid_t pid;              /* 0 when not running */
+    char what[32];          /* "redis", "mariadb", ... for messages */
+    char dir[HARNESS_PATH]; /* mkdtemp'd, "" when none; removed on stop */
+};
+
+/* A throwaway CA, a server certificate it signed (SAN IP:127.0.0.1, IP:::1, DNS:localhost)
+ * and an unrelated self-signed certificate for the same names. */
+struct harness_pki {
+    char dir[HARNESS_PATH];
+    char ca[HARNESS_PATH];
+    char cert[HARNESS_PATH];
+    char key[HARNESS_PATH];
+    char self_cert[HARNESS_PATH];
+    char self_key[HARNESS_PATH];
+};
+
+struct harness_redis {
+    struct harness_proc proc;
+    int port;
+    /* Set before start. 0: a master. > 0: a replica of 127.0.0.1:master_port, ready once its
+     * link is up. < 0: a replica of the closed port -master_port with
+     * replica-serve-stale-data no, so its link stays down and PING answers -MASTERDOWN. */
+    int master_port;
+    double start_ms;
+};
+
+struct harness_mysql {
+    struct harness_proc proc;
+    int port;
+    char socket[HARNESS_PATH];
+    int ed25519; /* 1 when the ed25519 user was created */
+    int tls;     /* 1 when the server has TLS with the harness CA */
+    double install_ms;
+    double start_ms;
+};
+
+/* tests/helpers/httpd.c: /ok /health /404 /500 /503 /redirect /slow?ms=N /silent /drip /big
+ * /headers /close /garbage, GET and HEAD, one process per connection. */
+struct harness_httpd {
+    struct harness_proc proc;
+    int port;
+};
+
+/* openssl s_server -www: answers any GET with 200 and a status page. */
+struct harness_https {
+    struct harness_proc proc;
+    int port;
+};
+
+/* Output is kept in the struct itself, so a test that stops at a failed assertion leaks
+ * nothing (the test binary runs under LeakSanitizer). */
+#define HARNESS_OUT_MAX 65536
+
+struct probe_result {
+    int exited;    /* 1: exited normally with exit_code */
+    int exit_code; /* -1 unless exited */
+    int signo;     /* terminating signal, 0 when it exited */
+    int killed;    /* 1: still running at HARNESS_RUN_LIMIT_MS and killed by the harness */
+    int truncated; /* 1: stdout or stderr was longer than HARNESS_OUT_MAX - 1 bytes */
+    size_t out_len;
+    size_t err_len;
+    double elapsed_ms;         /* fork to reap, CLOCK_MONOTONIC */
+    char out[HARNESS_OUT_MAX]; /* stdout, NUL-terminated */
+    char err[HARNESS_OUT_MAX]; /* stderr, NUL-terminated; the reason when the run failed */
+};
+
+#define HARNESS_RUN_LIMIT_MS 15000
+
+/* Milliseconds on CLOCK_MONOTONIC. */
+double harness_now_ms(void);
+
+/* A TCP port on 127.0.0.1 that was free a moment ago (bind :0, read it, close), or -1. */
+int harness_free_port(void);
+
+/* A listening socket on addr ("127.0.0.1" or "::1", port 0 = any) that never accepts: the
+ * kernel completes handshakes until the backlog is full, then nobody speaks. Returns the fd
+ * and sets *port, or -1. */
+int harness_listener(const char *addr, int backlog, int *port);
+/* harness_listener("127.0.0.1", 64, port): a peer that accepts and never answers. */
+int harness_silent_listener(int *port);
+
+/* A listener whose accept queue is full, so new SYNs are dropped and a connect() hangs.
+ * Returns 0, or -1 when the kernel could not be made to drop SYNs (the caller should skip). */
+struct harness_full_listener {
+    int lfd;
+    int cfds[8];
+    int ncfds;
+    int port;
+};
+int harness_full_listener_open(struct harness_full_listener *f);
+void harness_full_listener_close(struct harness_full_listener *f);
+
+/* Servers. Each start function returns 0, or -1 with a message in err; on failure nothing is
+ * left running and the temp dir is gone. Everything started is also stopped by
+ * harness_stop_all(), at exit of the process that started it, and by a guardian process if
+ * that process is killed. */
+int harness_pki_create(struct harness_pki *pki, char *err, size_t errlen);
+void harness_pki_remove(struct harness_pki *pki);
+int harness_redis_start(struct harness_redis *r, char *err, size_t errlen);
+int harness_mysql_start(struct harness_mysql *m, const struct harness_pki *pki, char *err,
+                        size_t errlen);
+int harness_httpd_start(struct harness_httpd *h, const char *helpers_dir, char *err, size_t errlen);
+int harness_https_start(struct harness_https *h, const char *cert, const char *key, char *err,
+                        size_t errlen);
+/* SIGTERM to the process group, SIGKILL after a few seconds, reap, remove the temp dir. */
+void harness_proc_stop(struct harness_proc *p);
+/* Stops every server and removes every temp dir this process started and still owns. */
+void harness_stop_all(void);
+
+/* Runs $PROBE_BIN with args (argv[0] is added). env: extra "K=V" entries (replacing K), or "K"
+ * alone to remove K; NULL for none. The child's environment is the caller's minus PROBE_*,
+ * SSL_CERT_FILE and SSL_CERT_DIR, so settings of the shell never leak into a test. Returns 0
+ * when the program ran (whatever it exited with), -1 with r->err describing why it could not. */
+int harness_run_probe(const char *const argv[], const char *const env[], struct probe_result *r);
+
+/* Removes a directory tree (no symlinks followed). */
+void harness_rmtree(const char *path);
+/* mkdtemp("/tmp/probe-test-WHAT.XXXXXX"), removed again by harness_stop_all(). 0 or -1. */
+int harness_tempdir(const char *what, char *out, size_t outlen);
+
+/* ---- Criterion helpers, defined in tests/integration/common.c (test binary only). ---- */
+
+/* One line of `probe check` output, split into its columns. */
+struct pt_line {
+    char status[8];
+    char name[80];
+    char target[1024];
+    char message[2048];
+    char time[32];
+};
+
+/* Value of an environment variable exported by the PRE_ALL hook; fails the test (naming the
+ * server's start error, if any) when it is missing. */
+const char *pt_env(const char *name);
+int pt_env_int(const char *name);
+/* Runs the probe with a NULL-terminated argv and env (may be NULL); fails the test if it
+ * could not run or was killed. */
+void pt_run(struct probe_result *r, const char *const argv[], const char *const env[]);
+/* The output line of the check called name; fails the test when there is none. */
+void pt_line_of(const struct probe_result *r, const char *name, struct pt_line *l);
+/* Splits one output line; 0 or -1 when it does not look like "STATUS NAME TARGET MSG TIME". */
+int pt_parse_line(const char *line, struct pt_line *l);
+int pt_count_lines(const char *s);
+/* Extended regex match, REG_ICASE when icase. */
+int pt_match(const char *s, const char *regex, int icase);
+/* Fails the test when secret appears in stdout or stderr. */
+void pt_assert_no_secret(const struct probe_result *r, const char *secret);
+/* 1 when s is exactly one well-formed JSON value (valid UTF-8 in strings), else 0. */
+int pt_json_valid(const char *s);
+/* A fresh directory for files a test writes, under $PT_TMPDIR (which the POST_ALL hook
+ * removes, so a failing test leaves nothing behind). */
+void pt_tmpdir(char *dir, size_t len);
+void pt_write_file(const char *path, const char *text);
+/* Asserts that r has a line for name with status ("PASS"/"FAIL"), a message matching the
+ * extended regex msg_re (NULL: any) and a time like "2.1ms". */
+void pt_assert_check(const struct probe_result *r, const char *name, const char *status,
+                     const char *msg_re);
+/* The raw text of the JSON value at path ("checks/app:responseTime/0/status"; strings
+ * without their quotes), or -1 when there is none. */
+int pt_json_get(const char *doc, const char *path, char *out, size_t outlen);
+/* The probe's output as context in an assertion message: cr_assert(x, "why" PT_OUT, PT_ARGS(r)) */
+#define PT_OUT "\n--- exit %d, signal %d, %.1f ms\n--- stdout:\n%s--- stderr:\n%s"
+#define PT_ARGS(r) (r)->exit_code, (r)->signo, (r)->elapsed_ms, (r)->out, (r)->err
+#define PT_ASSERT_EXIT(r, code)                                                                    \
+    cr_assert_eq((r)->exit_code, (code), "exit code %d, expected %d" PT_OUT, (r)->exit_code,       \
+                 (code), PT_ARGS(r))
+/* The run took at most ms milliseconds of wall time. */
+#define PT_ASSERT_WITHIN(r, ms)                                                                    \
+    cr_assert((r)->elapsed_ms <= (double)(ms), "took %.1f ms, limit %d ms" PT_OUT,                 \
+              (r)->elapsed_ms, (int)(ms), PT_ARGS(r))
+/* stdout (or s) matches an extended regex. */
+#define PT_ASSERT_OUT_RE(r, re)                                                                    \
+    cr_assert(pt_match((r)->out, (re), 0), "stdout does not match /%s/" PT_OUT, (re), PT_ARGS(r))
+#define PT_ASSERT_ERR_RE(r, re)                                                                    \
+    cr_assert(pt_match((r)->err, (re), 0), "stderr does not match /%s/" PT_OUT, (re), PT_ARGS(r))
+
+#endif

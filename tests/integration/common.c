@@ -1,0 +1,429 @@
+/* Criterion helpers shared by the integration tests: running the probe, reading its output
+ * lines, regexes, a small JSON reader. Declared in tests/harness.h. */
+#include <criterion/criterion.h>
+
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+const char *
+pt_env(const char *name)
+{
+    const char *v = getenv(name);
+    const char *why = getenv("PT_SETUP_ERRORS");
+
+    if (v == NULL || v[0] == '\0')
+        cr_assert_fail("%s is not set: the test servers did not start (%s)", name,
+                       why != NULL ? why : "was the PRE_ALL hook in servers.c linked in?");
+    return v;
+}
+
+int
+pt_env_int(const char *name)
+{
+    return atoi(pt_env(name));
+}
+
+void
+pt_run(struct probe_result *r, const char *const argv[], const char *const env[])
+{
+    int rc = harness_run_probe(argv, env, r);
+
+    cr_assert_eq(rc, 0, "could not run the probe: %s", r->err);
+    cr_assert(!r->killed, "the probe was still running after %d ms and was killed" PT_OUT,
+              HARNESS_RUN_LIMIT_MS, PT_ARGS(r));
+    cr_assert(r->exited, "the probe died of signal %d" PT_OUT, r->signo, PT_ARGS(r));
+    /* The integration run uses the sanitizer build: its reports end the test whatever the
+     * exit code says (ASan also exits 1, like a failed check). */
+    cr_assert(strstr(r->err, "Sanitizer") == NULL && strstr(r->err, "runtime error:") == NULL,
+              "the sanitizer reported an error" PT_OUT, PT_ARGS(r));
+}
+
+int
+pt_match(const char *s, const char *re, int icase)
+{
+    regex_t rx;
+    int rc;
+
+    if (regcomp(&rx, re, REG_EXTENDED | REG_NOSUB | REG_NEWLINE | (icase ? REG_ICASE : 0)) != 0)
+        cr_assert_fail("bad regex in the test: /%s/", re);
+    rc = regexec(&rx, s, 0, NULL, 0);
+    regfree(&rx);
+    return rc == 0;
+}
+
+int
+pt_count_lines(const char *s)
+{
+    int n = 0;
+
+    for (; *s != '\0'; s++) {
+        if (*s == '\n')
+            n++;
+    }
+    return n;
+}
+
+static void
+copy_field(char *dst, size_t dstlen, const char *src, size_t n)
+{
+    if (n >= dstlen)
+        n = dstlen - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+/* "STATUS NAME  TARGET  MESSAGE  TIME": the status and name are single words; the other
+ * columns are separated by runs of two or more spaces (a message may hold single spaces). */
+int
+pt_parse_line(const char *line, struct pt_line *l)
+{
+    const char *p = line, *end = line + strcspn(line, "\n"), *fields[64], *fend[64];
+    size_t n;
+    int nf = 0;
+
+    memset(l, 0, sizeof(*l));
+    n = strcspn(p, " \n");
+    if (n == 0 || p + n >= end)
+        return -1;
+    copy_field(l->status, sizeof(l->status), p, n);
+    if (strcmp(l->status, "PASS") != 0 && strcmp(l->status, "FAIL") != 0)
+        return -1;
+    p += n;
+    while (p < end && *p == ' ')
+        p++;
+    n = strcspn(p, " \n");
+    if (n == 0 || p + n >= end)
+        return -1;
+    copy_field(l->name, sizeof(l->name), p, n);
+    p += n;
+    while (p < end && nf < 64) {
+        const char *q = p;
+
+        while (q < end && *q == ' ')
+            q++;
+        if (q == end)
+            break;
+        if (q - p < 2)
+            return -1; /* columns are apart by at least two spaces */
+        fields[nf] = q;
+        for (p = q; p < end && !(p[0] == ' ' && p + 1 < end && p[1] == ' ');)
+            p++;
+        while (p > q && p[-1] == ' ')
+            p--;
+        fend[nf++] = p;
+    }
+    if (nf < 2)
+        return -1;
+    copy_field(l->target, sizeof(l->target), fields[0], (size_t)(fend[0] - fields[0]));
+    copy_field(l->time, sizeof(l->time), fields[nf - 1], (size_t)(fend[nf - 1] - fields[nf - 1]));
+    if (nf > 2)
+        copy_field(l->message, sizeof(l->message), fields[1], (size_t)(fend[nf - 2] - fields[1]));
+    return 0;
+}
+
+void
+pt_line_of(const struct probe_result *r, const char *name, struct pt_line *l)
+{
+    const char *p = r->out;
+
+    while (p != NULL && *p != '\0') {
+        if (pt_parse_line(p, l) == 0 && strcmp(l->name, name) == 0)
+            return;
+        p = strchr(p, '\n');
+        if (p != NULL)
+            p++;
+    }
+    cr_assert_fail("no output line for check '%s'" PT_OUT, name, PT_ARGS(r));
+}
+
+void
+pt_assert_check(const struct probe_result *r, const char *name, const char *status,
+                const char *msg_re)
+{
+    struct pt_line l;
+
+    pt_line_of(r, name, &l);
+    cr_assert_str_eq(l.status, status, "check '%s' is %s, expected %s" PT_OUT, name, l.status,
+                     status, PT_ARGS(r));
+    if (msg_re != NULL)
+        cr_assert(pt_match(l.message, msg_re, 0), "message of '%s' is \"%s\", expected /%s/" PT_OUT,
+                  name, l.message, msg_re, PT_ARGS(r));
+    cr_assert(pt_match(l.time, "^[0-9]+(\\.[0-9]+)?(us|ms|s)$", 0),
+              "time column of '%s' is \"%s\"" PT_OUT, name, l.time, PT_ARGS(r));
+}
+
+void
+pt_assert_no_secret(const struct probe_result *r, const char *secret)
+{
+    cr_assert(strstr(r->out, secret) == NULL, "stdout shows the secret \"%s\"" PT_OUT, secret,
+              PT_ARGS(r));
+    cr_assert(strstr(r->err, secret) == NULL, "stderr shows the secret \"%s\"" PT_OUT, secret,
+              PT_ARGS(r));
+}
+
+void
+pt_tmpdir(char *dir, size_t len)
+{
+    int n = snprintf(dir, len, "%s/case.XXXXXX", pt_env("PT_TMPDIR"));
+
+    cr_assert(n > 0 && (size_t)n < len, "temp dir path too long");
+    cr_assert_not_null(mkdtemp(dir), "mkdtemp %s failed", dir);
+}
+
+void
+pt_write_file(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+
+    cr_assert_not_null(f, "cannot write %s", path);
+    fputs(text, f);
+    cr_assert_eq(fclose(f), 0, "cannot write %s", path);
+}
+
+/* ---- a small JSON reader: enough to validate a document and look up a value ---- */
+
+static const char *json_value(const char *p, int depth);
+
+static const char *
+json_ws(const char *p)
+{
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    return p;
+}
+
+/* One UTF-8 sequence starting at p, or NULL when it is not valid (overlong, surrogate, ...). */
+static const char *
+json_utf8(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    unsigned int cp, min;
+    int n, i;
+
+    if (p[0] < 0x80)
+        return s + 1;
+    if ((p[0] & 0xe0) == 0xc0) {
+        n = 1;
+        cp = p[0] & 0x1fu;
+        min = 0x80;
+    } else if ((p[0] & 0xf0) == 0xe0) {
+        n = 2;
+        cp = p[0] & 0x0fu;
+        min = 0x800;
+    } else if ((p[0] & 0xf8) == 0xf0) {
+        n = 3;
+        cp = p[0] & 0x07u;
+        min = 0x10000;
+    } else {
+        return NULL;
+    }
+    for (i = 1; i <= n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return NULL;
+        cp = (cp << 6) | (p[i] & 0x3fu);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return NULL;
+    return s + 1 + n;
+}
+
+static const char *
+json_string(const char *p)
+{
+    if (*p != '"')
+        return NULL;
+    p++;
+    while (*p != '"') {
+        if ((unsigned char)*p < 0x20)
+            return NULL;
+        if (*p == '\\') {
+            p++;
+            if (*p == 'u') {
+                int i;
+
+                for (i = 1; i <= 4; i++) {
+                    if (strchr("0123456789abcdefABCDEF", p[i]) == NULL || p[i] == '\0')
+                        return NULL;
+                }
+                p += 5;
+            } else if (*p != '\0' && strchr("\"\\/bfnrt", *p) != NULL) {
+                p++;
+            } else {
+                return NULL;
+            }
+        } else {
+            p = json_utf8(p);
+            if (p == NULL)
+                return NULL;
+        }
+    }
+    return p + 1;
+}
+
+static const char *
+json_number(const char *p)
+{
+    const char *start;
+
+    if (*p == '-')
+        p++;
+    if (*p == '0') {
+        p++;
+    } else if (*p >= '1' && *p <= '9') {
+        while (*p >= '0' && *p <= '9')
+            p++;
+    } else {
+        return NULL;
+    }
+    if (*p == '.') {
+        start = ++p;
+        while (*p >= '0' && *p <= '9')
+            p++;
+        if (p == start)
+            return NULL;
+    }
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        start = p;
+        while (*p >= '0' && *p <= '9')
+            p++;
+        if (p == start)
+            return NULL;
+    }
+    return p;
+}
+
+static const char *
+json_container(const char *p, int depth)
+{
+    char close = *p == '{' ? '}' : ']';
+
+    p = json_ws(p + 1);
+    if (*p == close)
+        return p + 1;
+    for (;;) {
+        if (close == '}') {
+            p = json_string(p);
+            if (p == NULL)
+                return NULL;
+            p = json_ws(p);
+            if (*p != ':')
+                return NULL;
+            p = json_ws(p + 1);
+        }
+        p = json_value(p, depth + 1);
+        if (p == NULL)
+            return NULL;
+        p = json_ws(p);
+        if (*p == close)
+            return p + 1;
+        if (*p != ',')
+            return NULL;
+        p = json_ws(p + 1);
+    }
+}
+
+static const char *
+json_value(const char *p, int depth)
+{
+    if (depth > 64)
+        return NULL;
+    p = json_ws(p);
+    if (*p == '{' || *p == '[')
+        return json_container(p, depth);
+    if (*p == '"')
+        return json_string(p);
+    if (strncmp(p, "true", 4) == 0)
+        return p + 4;
+    if (strncmp(p, "false", 5) == 0)
+        return p + 5;
+    if (strncmp(p, "null", 4) == 0)
+        return p + 4;
+    return json_number(p);
+}
+
+int
+pt_json_valid(const char *s)
+{
+    const char *end = json_value(s, 0);
+
+    return end != NULL && *json_ws(end) == '\0';
+}
+
+/* Finds the member or element named by the first segment of path inside the container at p,
+ * and returns where its value starts. */
+static const char *
+json_child(const char *p, const char *seg, size_t seglen)
+{
+    p = json_ws(p);
+    if (*p == '{') {
+        p = json_ws(p + 1);
+        while (*p == '"') {
+            const char *key = p + 1, *after = json_string(p);
+
+            if (after == NULL)
+                return NULL;
+            p = json_ws(json_ws(after) + 1);
+            if ((size_t)(after - 1 - key) == seglen && strncmp(key, seg, seglen) == 0)
+                return p;
+            p = json_value(p, 1);
+            if (p == NULL)
+                return NULL;
+            p = json_ws(p);
+            if (*p != ',')
+                return NULL;
+            p = json_ws(p + 1);
+        }
+        return NULL;
+    }
+    if (*p == '[') {
+        long idx = strtol(seg, NULL, 10);
+
+        p = json_ws(p + 1);
+        while (*p != ']' && *p != '\0') {
+            if (idx-- == 0)
+                return p;
+            p = json_value(p, 1);
+            if (p == NULL)
+                return NULL;
+            p = json_ws(p);
+            if (*p == ',')
+                p = json_ws(p + 1);
+        }
+    }
+    return NULL;
+}
+
+int
+pt_json_get(const char *doc, const char *path, char *out, size_t outlen)
+{
+    const char *p = doc, *end;
+
+    while (*path != '\0') {
+        size_t seglen = strcspn(path, "/");
+
+        p = json_child(p, path, seglen);
+        if (p == NULL)
+            return -1;
+        path += seglen;
+        if (*path == '/')
+            path++;
+    }
+    p = json_ws(p);
+    end = json_value(p, 0);
+    if (end == NULL)
+        return -1;
+    if (*p == '"') {
+        p++;
+        end--;
+    }
+    copy_field(out, outlen, p, (size_t)(end - p));
+    return 0;
+}

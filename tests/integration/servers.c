@@ -1,0 +1,141 @@
+/* Starts the real servers once for the whole integration run and stops them at the end.
+ *
+ * The PRE_ALL hook runs in the runner process before any test worker exists; the environment
+ * it sets is inherited by the workers, which is how tests learn the ports:
+ *
+ *   PT_HTTP_PORT          tests/helpers/httpd on 127.0.0.1
+ *   PT_HTTPS_PORT         openssl s_server with a certificate signed by PT_HTTPS_CA
+ *   PT_HTTPS_SELF_PORT    openssl s_server with a self-signed certificate
+ *   PT_HTTPS_CA           the CA file; PT_TLS_SELF_CERT the self-signed certificate
+ *   PT_REDIS_PORT         redis master (requirepass + ACL users, see harness.h)
+ *   PT_REDIS_REPLICA_PORT a replica of it, link up
+ *   PT_REDIS_ORPHAN_PORT  a replica of a closed port, link down
+ *   PT_MYSQL_PORT, PT_MYSQL_SOCKET  mariadbd with database app and the users of harness.h
+ *   PT_MYSQL_TLS=1|0      the server has TLS with PT_HTTPS_CA
+ *   PT_ED25519=1|0        the ed25519 user exists
+ *   PT_TMPDIR             scratch space for files tests write; removed at the end
+ *   PT_SETUP_ERRORS       why a server did not start, if one did not */
+#include <criterion/criterion.h>
+#include <criterion/hooks.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+
+static struct harness_pki pki;
+static struct harness_mysql mysql;
+static struct harness_redis redis, redis_replica, redis_orphan;
+static struct harness_httpd httpd;
+static struct harness_https https, https_self;
+static char setup_errors[4096];
+
+static void
+export_int(const char *name, int value)
+{
+    char v[32];
+
+    snprintf(v, sizeof(v), "%d", value);
+    setenv(name, v, 1);
+}
+
+static void
+setup_failed(const char *err)
+{
+    size_t n = strlen(setup_errors);
+
+    snprintf(setup_errors + n, sizeof(setup_errors) - n, "%s%s", n ? "; " : "", err);
+    fprintf(stderr, "harness: %s\n", err);
+}
+
+static void
+start_http(void)
+{
+    char err[HARNESS_ERRLEN];
+
+    if (harness_httpd_start(&httpd, getenv("PROBE_HELPERS"), err, sizeof(err)) == 0)
+        export_int("PT_HTTP_PORT", httpd.port);
+    else
+        setup_failed(err);
+    if (pki.dir[0] == '\0')
+        return;
+    if (harness_https_start(&https, pki.cert, pki.key, err, sizeof(err)) == 0)
+        export_int("PT_HTTPS_PORT", https.port);
+    else
+        setup_failed(err);
+    if (harness_https_start(&https_self, pki.self_cert, pki.self_key, err, sizeof(err)) == 0)
+        export_int("PT_HTTPS_SELF_PORT", https_self.port);
+    else
+        setup_failed(err);
+}
+
+static void
+start_redis(void)
+{
+    char err[HARNESS_ERRLEN];
+
+    if (harness_redis_start(&redis, err, sizeof(err)) != 0) {
+        setup_failed(err);
+        return;
+    }
+    export_int("PT_REDIS_PORT", redis.port);
+    redis_replica.master_port = redis.port;
+    if (harness_redis_start(&redis_replica, err, sizeof(err)) == 0)
+        export_int("PT_REDIS_REPLICA_PORT", redis_replica.port);
+    else
+        setup_failed(err);
+    redis_orphan.master_port = -harness_free_port();
+    if (harness_redis_start(&redis_orphan, err, sizeof(err)) == 0)
+        export_int("PT_REDIS_ORPHAN_PORT", redis_orphan.port);
+    else
+        setup_failed(err);
+}
+
+static void
+start_mysql(void)
+{
+    char err[HARNESS_ERRLEN];
+
+    if (harness_mysql_start(&mysql, pki.dir[0] ? &pki : NULL, err, sizeof(err)) != 0) {
+        setup_failed(err);
+        return;
+    }
+    export_int("PT_MYSQL_PORT", mysql.port);
+    setenv("PT_MYSQL_SOCKET", mysql.socket, 1);
+    export_int("PT_MYSQL_TLS", mysql.tls);
+    export_int("PT_ED25519", mysql.ed25519);
+}
+
+ReportHook(PRE_ALL)(struct criterion_test_set *set)
+{
+    char err[HARNESS_ERRLEN], tmp[HARNESS_PATH];
+    double t0 = harness_now_ms();
+
+    (void)set;
+    if (harness_tempdir("scratch", tmp, sizeof(tmp)) == 0)
+        setenv("PT_TMPDIR", tmp, 1);
+    else
+        setup_failed("cannot create a scratch dir under /tmp");
+    if (harness_pki_create(&pki, err, sizeof(err)) == 0) {
+        setenv("PT_HTTPS_CA", pki.ca, 1);
+        setenv("PT_TLS_SELF_CERT", pki.self_cert, 1);
+    } else {
+        setup_failed(err);
+    }
+    start_mysql();
+    start_redis();
+    start_http();
+    if (setup_errors[0] != '\0')
+        setenv("PT_SETUP_ERRORS", setup_errors, 1);
+    fprintf(stderr,
+            "harness: servers up in %.0f ms (mariadb: install %.0f ms, start %.0f ms, "
+            "ed25519 %s)\n",
+            harness_now_ms() - t0, mysql.install_ms, mysql.start_ms, mysql.ed25519 ? "yes" : "no");
+}
+
+ReportHook(POST_ALL)(struct criterion_global_stats *stats)
+{
+    (void)stats;
+    harness_stop_all();
+}
