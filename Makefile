@@ -20,7 +20,7 @@ OBJS      := $(SRCS:probe/%.c=$(BUILD)/obj/%.o)
 ASAN_OBJS := $(SRCS:probe/%.c=$(BUILD)/asan/%.o)
 ASAN_LIB  := $(LIB_SRCS:probe/%.c=$(BUILD)/asan/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
-INTG_SRCS := $(wildcard tests/integration/*.c) tests/harness.c
+INTG_SRCS := $(wildcard tests/integration/*.c) tests/harness.c tests/json_reader.c
 HELPERS   := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 
 # Debian packages each target needs; `make deps-*` installs the missing ones when run as root.
@@ -47,8 +47,8 @@ $(BUILD)/probe: $(OBJS)
 $(BUILD)/asan/probe: $(ASAN_OBJS)
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LIBS)
 
-$(BUILD)/test_unit: $(UNIT_SRCS) $(ASAN_LIB) | deps-test
-	$(CC) $(CFLAGS) -O1 $(SAN) $(PCFLAGS) -Iprobe -o $@ $(UNIT_SRCS) $(ASAN_LIB) $(LIBS) -lcriterion
+$(BUILD)/test_unit: $(UNIT_SRCS) tests/json_reader.c $(ASAN_LIB) | deps-test
+	$(CC) $(CFLAGS) -O1 $(SAN) $(PCFLAGS) -Iprobe -Itests -o $@ $(UNIT_SRCS) tests/json_reader.c $(ASAN_LIB) $(LIBS) -lcriterion
 
 $(BUILD)/test_integration: $(INTG_SRCS) tests/harness.h | deps-test
 	$(CC) $(CFLAGS) -O1 $(SAN) -Iprobe -Itests -o $@ $(INTG_SRCS) -lcriterion -lm

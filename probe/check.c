@@ -9,8 +9,8 @@
 #include "run.h"
 
 static const char *const phase_names[PHASE_COUNT] = {
-    [PHASE_DNS] = "dns",         [PHASE_CONNECT] = "connect", [PHASE_TLS] = "tls",
-    [PHASE_AUTH] = "auth",       [PHASE_REQUEST] = "request", [PHASE_QUERY] = "query",
+    [PHASE_DNS] = "dns",           [PHASE_CONNECT] = "connect", [PHASE_TLS] = "tls",
+    [PHASE_AUTH] = "auth",         [PHASE_REQUEST] = "request", [PHASE_QUERY] = "query",
     [PHASE_RESPONSE] = "response",
 };
 

@@ -69,12 +69,12 @@ struct check {
     char msg[CHECK_MSG_LEN];
     double t_start; /* mono_ms */
     double t_end;
-    long wall_end;  /* time(NULL) when done, for the health document */
+    long wall_end; /* time(NULL) when done, for the health document */
 
     ev_timer deadline;
     struct check_addr addrs[CHECK_MAX_ADDRS];
     int naddrs;
-    int addr_idx; /* the address being tried */
+    int addr_idx;  /* the address being tried */
     void *resolve; /* in-flight resolver query, owned by resolve.c */
 
     void *priv; /* the kind's own state */

@@ -296,8 +296,7 @@ http_verdict(struct check *c, CURLcode rc)
     case CURLE_SSL_CONNECT_ERROR:
     case CURLE_SSL_CERTPROBLEM:
     case CURLE_SSL_CACERT_BADFILE:
-        check_done(c, CHECK_FAIL, "tls: %s",
-                   st->errbuf[0] ? st->errbuf : curl_easy_strerror(rc));
+        check_done(c, CHECK_FAIL, "tls: %s", st->errbuf[0] ? st->errbuf : curl_easy_strerror(rc));
         return;
     default:
         break;

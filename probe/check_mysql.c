@@ -94,8 +94,7 @@ mysql_error_text(MYSQL *mysql, char *out, size_t outsz)
     const char *paren = strrchr(msg, '(');
     int sys = 0;
 
-    if ((no == 2002 || no == 2003) && paren != NULL && sscanf(paren, "(%d", &sys) == 1 &&
-        sys > 0) {
+    if ((no == 2002 || no == 2003) && paren != NULL && sscanf(paren, "(%d", &sys) == 1 && sys > 0) {
         snprintf(out, outsz, "%u %s", no, check_errno_text(sys));
         return;
     }
@@ -169,7 +168,6 @@ mysql_step_cb(struct check *c, int ready)
 {
     struct mysql_state *st = c->priv;
     MYSQL *ret = NULL;
-    my_bool bret = 0;
     int err = 0, status = 0;
 
     mysql_watch_stop(c);
@@ -200,8 +198,11 @@ mysql_step_cb(struct check *c, int ready)
         mysql_run_query(c);
         return;
     case STEP_PING:
-        if (ready >= 0)
+    case STEP_QUERY:
+        if (ready >= 0 && st->step == STEP_PING)
             status = mysql_ping_cont(&err, st->mysql, ready);
+        else if (ready >= 0)
+            status = mysql_real_query_cont(&err, st->mysql, ready);
         else
             err = mysql_errno(st->mysql) != 0;
         if (status != 0)
@@ -210,18 +211,9 @@ mysql_step_cb(struct check *c, int ready)
             mysql_fail(c);
             return;
         }
-        st->step = STEP_IDLE;
-        check_done(c, CHECK_PASS, "ping ok");
-        return;
-    case STEP_QUERY:
-        if (ready >= 0)
-            status = mysql_real_query_cont(&err, st->mysql, ready);
-        else
-            err = mysql_errno(st->mysql) != 0;
-        if (status != 0)
-            break;
-        if (err != 0) {
-            mysql_fail(c);
+        if (st->step == STEP_PING) {
+            st->step = STEP_IDLE;
+            check_done(c, CHECK_PASS, "ping ok");
             return;
         }
         st->step = STEP_STORE;
@@ -240,7 +232,6 @@ mysql_step_cb(struct check *c, int ready)
     case STEP_IDLE:
         return;
     }
-    (void)bret;
     mysql_wait(c, status);
 }
 

@@ -83,9 +83,8 @@ redis_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
             if (reply->elements < 4 || reply->element[3]->type != REDIS_REPLY_STRING ||
                 strcmp(reply->element[3]->str, "connected") != 0) {
                 check_done(c, CHECK_FAIL, "replica link to master is %s",
-                           reply->elements >= 4 && reply->element[3]->str
-                               ? reply->element[3]->str
-                               : "down");
+                           reply->elements >= 4 && reply->element[3]->str ? reply->element[3]->str
+                                                                          : "down");
                 return;
             }
         }

@@ -41,33 +41,34 @@ struct flags {
 void
 cli_usage(FILE *out)
 {
-    fputs("usage: probe check    [OPTIONS] [NAME=]URL...   run every check once; exit 0 or 1\n"
-          "       probe serve    [OPTIONS] [NAME=]URL...   re-check on an interval, serve status\n"
-          "       probe validate [OPTIONS] [NAME=]URL...   print the resolved checks; exit 0 or 2\n"
-          "       probe version | help\n"
-          "\n"
-          "URLs: http(s)://[user:pass@]host[:port]/path   tcp://host:port\n"
-          "      mysql://[user[:pass]@]host[:port][/db][?query=SQL&ssl-mode=..&ssl-ca=..&socket=..]\n"
-          "      redis://[[user]:pass@]host[:port][/db][?role=master|replica]\n"
-          "\n"
-          "options:\n"
-          "  -c, --config FILE       YAML config (PROBE_CONFIG)\n"
-          "  -t, --timeout DUR       deadline of the run (PROBE_TIMEOUT, default 3s)\n"
-          "      --json              print the health document\n"
-          "  -q, --quiet             print only failures\n"
-          "      --expect-status SET HTTP statuses that pass (default 200-399)\n"
-          "      --expect-body TEXT  HTTP body must contain TEXT\n"
-          "  -H, --header 'N: V'     extra HTTP request header (repeatable)\n"
-          "      --insecure          HTTPS: do not verify the peer\n"
-          "      --cacert FILE       HTTPS: CA bundle (SSL_CERT_FILE)\n"
-          "  -l, --listen ADDR       serve: listen address (PROBE_LISTEN, default 0.0.0.0:8080)\n"
-          "  -i, --interval DUR      serve: time between rounds (PROBE_INTERVAL, default 10s)\n"
-          "      --rise N, --fall N  serve: passes/fails before a check changes state\n"
-          "      --log-format text|json  serve: log format (PROBE_LOG_FORMAT)\n"
-          "\n"
-          "Targets also come from PROBE_TARGETS (space-separated). ${VAR}, ${VAR:-default}\n"
-          "and ${file:/path} are expanded by probe. Durations: 250ms, 3s, 1m, 1.5s.\n",
-          out);
+    fputs(
+        "usage: probe check    [OPTIONS] [NAME=]URL...   run every check once; exit 0 or 1\n"
+        "       probe serve    [OPTIONS] [NAME=]URL...   re-check on an interval, serve status\n"
+        "       probe validate [OPTIONS] [NAME=]URL...   print the resolved checks; exit 0 or 2\n"
+        "       probe version | help\n"
+        "\n"
+        "URLs: http(s)://[user:pass@]host[:port]/path   tcp://host:port\n"
+        "      mysql://[user[:pass]@]host[:port][/db][?query=SQL&ssl-mode=..&ssl-ca=..&socket=..]\n"
+        "      redis://[[user]:pass@]host[:port][/db][?role=master|replica]\n"
+        "\n"
+        "options:\n"
+        "  -c, --config FILE       YAML config (PROBE_CONFIG)\n"
+        "  -t, --timeout DUR       deadline of the run (PROBE_TIMEOUT, default 3s)\n"
+        "      --json              print the health document\n"
+        "  -q, --quiet             print only failures\n"
+        "      --expect-status SET HTTP statuses that pass (default 200-399)\n"
+        "      --expect-body TEXT  HTTP body must contain TEXT\n"
+        "  -H, --header 'N: V'     extra HTTP request header (repeatable)\n"
+        "      --insecure          HTTPS: do not verify the peer\n"
+        "      --cacert FILE       HTTPS: CA bundle (SSL_CERT_FILE)\n"
+        "  -l, --listen ADDR       serve: listen address (PROBE_LISTEN, default 0.0.0.0:8080)\n"
+        "  -i, --interval DUR      serve: time between rounds (PROBE_INTERVAL, default 10s)\n"
+        "      --rise N, --fall N  serve: passes/fails before a check changes state\n"
+        "      --log-format text|json  serve: log format (PROBE_LOG_FORMAT)\n"
+        "\n"
+        "Targets also come from PROBE_TARGETS (space-separated). ${VAR}, ${VAR:-default}\n"
+        "and ${file:/path} are expanded by probe. Durations: 250ms, 3s, 1m, 1.5s.\n",
+        out);
 }
 
 enum {
@@ -244,8 +245,7 @@ parse_count(const char *what, const char *s, int *out, char *err, size_t errlen)
 
     v = strtol(s, &end, 10);
     if (s[0] == '\0' || *end != '\0' || v < 1 || v > 100) {
-        snprintf(err, errlen, "%s: expected a whole number from 1 to 100, got \"%.40s\"", what,
-                 s);
+        snprintf(err, errlen, "%s: expected a whole number from 1 to 100, got \"%.40s\"", what, s);
         return -1;
     }
     *out = (int)v;

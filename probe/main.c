@@ -50,8 +50,8 @@ cmd_check(int argc, char **argv)
     }
     buf_init(&out);
     loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOENV);
-    if (loop == NULL || run_init(&r, loop, s.targets, s.ntargets, s.timeout_ms, err,
-                                 sizeof(err)) < 0) {
+    if (loop == NULL ||
+        run_init(&r, loop, s.targets, s.ntargets, s.timeout_ms, err, sizeof(err)) < 0) {
         fprintf(stderr, "probe: %s\n", loop ? err : "cannot create the event loop");
         goto out;
     }

@@ -110,7 +110,8 @@ json_check(struct buf *out, const struct check *c)
     json_add_cstr(out, c->t->name);
     buf_adds(out, ",\"componentType\":");
     json_add_cstr(out, c->ops->component_type);
-    buf_addf(out, ",\"observedValue\":%.1f,\"observedUnit\":\"ms\",\"status\":\"%s\",\"time\":\"%s\"",
+    buf_addf(out,
+             ",\"observedValue\":%.1f,\"observedUnit\":\"ms\",\"status\":\"%s\",\"time\":\"%s\"",
              check_ms(c), c->status == CHECK_PASS ? "pass" : "fail", when);
     buf_adds(out, ",\"target\":");
     json_add_cstr(out, c->t->url.redacted);

@@ -175,8 +175,8 @@ watchdog_arm(struct run *r, long ms)
         const struct target *t = r->checks[i].t;
         char line[512];
 
-        snprintf(line, sizeof(line), "FAIL %s  %s  timeout after %ldms (", t->name,
-                 t->url.redacted, r->timeout_ms);
+        snprintf(line, sizeof(line), "FAIL %s  %s  timeout after %ldms (", t->name, t->url.redacted,
+                 r->timeout_ms);
         wd.prefix[i] = strdup(line);
     }
     memset(&sa, 0, sizeof(sa));

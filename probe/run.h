@@ -14,8 +14,8 @@ struct run {
     long timeout_ms;
     double t_start;
     double t_end;
-    void *resolver;                /* resolve.c, created on first use */
-    void *kind_state[KIND_COUNT];  /* run-wide state of a kind (the curl multi handle) */
+    void *resolver;               /* resolve.c, created on first use */
+    void *kind_state[KIND_COUNT]; /* run-wide state of a kind (the curl multi handle) */
     void (*on_done)(struct run *r);
     void *user;
 };

@@ -12,9 +12,9 @@ struct target_header {
 
 struct target {
     char name[65];
-    char *raw;        /* the URL after ${} expansion (holds the password: never print) */
-    struct url url;   /* parsed; url.redacted is what gets printed */
-    long timeout_ms;  /* this check's own deadline; <= the run's */
+    char *raw;       /* the URL after ${} expansion (holds the password: never print) */
+    struct url url;  /* parsed; url.redacted is what gets printed */
+    long timeout_ms; /* this check's own deadline; <= the run's */
     /* http */
     struct status_set expect_status;
     char *expect_body;

@@ -58,7 +58,8 @@ int utf8_next(const char *s, size_t n, size_t *len);
 /* Monotonic clock in milliseconds (fractional). */
 double mono_ms(void);
 
-/* Replaces every occurrence of secret (when non-empty) in the NUL-terminated s by "***", in place. */
+/* Replaces every occurrence of secret (when non-empty) in the NUL-terminated s by "***", in place.
+ */
 void redact_secret(char *s, size_t sz, const char *secret);
 
 #endif

@@ -5,95 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "harness.h"
 #include "report.h"
-
-/* A strict little JSON checker: enough to say "this parses" about what report_json wrote. */
-static const char *json_value(const char *p);
-
-static const char *
-json_ws(const char *p)
-{
-    while (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r')
-        p++;
-    return p;
-}
-
-static const char *
-json_string(const char *p)
-{
-    if (*p++ != '"')
-        return NULL;
-    while (*p != '"') {
-        if ((unsigned char)*p < 0x20)
-            return NULL;
-        if (*p == '\\') {
-            p++;
-            if (*p == 'u') {
-                for (int i = 1; i <= 4; i++) {
-                    if (!strchr("0123456789abcdefABCDEF", p[i]) || p[i] == '\0')
-                        return NULL;
-                }
-                p += 4;
-            } else if (!strchr("\"\\/bfnrt", *p) || *p == '\0') {
-                return NULL;
-            }
-        }
-        p++;
-    }
-    return p + 1;
-}
-
-static const char *
-json_container(const char *p, char close, int object)
-{
-    p = json_ws(p + 1);
-    if (*p == close)
-        return p + 1;
-    for (;;) {
-        if (object) {
-            p = json_string(json_ws(p));
-            if (p == NULL || *(p = json_ws(p)) != ':')
-                return NULL;
-            p++;
-        }
-        p = json_value(p);
-        if (p == NULL)
-            return NULL;
-        p = json_ws(p);
-        if (*p == close)
-            return p + 1;
-        if (*p++ != ',')
-            return NULL;
-    }
-}
-
-static const char *
-json_value(const char *p)
-{
-    char *end;
-
-    p = json_ws(p);
-    if (*p == '{')
-        return json_container(p, '}', 1);
-    if (*p == '[')
-        return json_container(p, ']', 0);
-    if (*p == '"')
-        return json_string(p);
-    if (strncmp(p, "true", 4) == 0 || strncmp(p, "null", 4) == 0)
-        return p + 4;
-    if (strncmp(p, "false", 5) == 0)
-        return p + 5;
-    strtod(p, &end);
-    return end == p ? NULL : end;
-}
-
-static int
-json_valid(const char *s)
-{
-    const char *end = json_value(s);
-
-    return end != NULL && *json_ws(end) == '\0';
-}
 
 struct fixture {
     struct target targets[40];
@@ -150,9 +63,8 @@ Test(report, text_line_has_status_name_target_message_and_time)
     fixture_make(&f, 2, "PONG");
     buf_init(&b);
     report_text(&b, &f.run, 0);
-    cr_assert_str_eq(buf_str(&b),
-                     "PASS check-0  redis://:pw@127.0.0.1:6000  PONG       2.2ms\n"
-                     "FAIL check-1  redis://:pw@127.0.0.1:6001  PONG       2.2ms\n");
+    cr_assert_str_eq(buf_str(&b), "PASS check-0  redis://:pw@127.0.0.1:6000  PONG       2.2ms\n"
+                                  "FAIL check-1  redis://:pw@127.0.0.1:6001  PONG       2.2ms\n");
     buf_free(&b);
     fixture_free(&f);
 }
@@ -198,9 +110,10 @@ Test(report, json_document_has_the_health_shape)
     fixture_make(&f, 2, "NOAUTH Authentication required.");
     buf_init(&b);
     report_json(&b, &f.run, NULL);
-    cr_assert(json_valid(buf_str(&b)), "not JSON: %s", buf_str(&b));
+    cr_assert(pt_json_valid(buf_str(&b)), "not JSON: %s", buf_str(&b));
     cr_assert_not_null(strstr(buf_str(&b), "\"status\":\"fail\""));
-    cr_assert_not_null(strstr(buf_str(&b), "\"check-0:responseTime\":[{\"componentId\":\"check-0\""));
+    cr_assert_not_null(
+        strstr(buf_str(&b), "\"check-0:responseTime\":[{\"componentId\":\"check-0\""));
     cr_assert_not_null(strstr(buf_str(&b), "\"componentType\":\"datastore\""));
     cr_assert_not_null(strstr(buf_str(&b), "\"observedValue\":2.2,\"observedUnit\":\"ms\""));
     cr_assert_not_null(strstr(buf_str(&b), "\"time\":\"2026-11-26T15:04:05Z\""));
@@ -222,7 +135,7 @@ Test(report, json_is_valid_for_hostile_bytes)
     memcpy(f.run.checks[0].msg, "\"}\\\x01\xff\xc0\x80\n", 9);
     buf_init(&b);
     report_json(&b, &f.run, NULL);
-    cr_assert(json_valid(buf_str(&b)), "not JSON: %s", buf_str(&b));
+    cr_assert(pt_json_valid(buf_str(&b)), "not JSON: %s", buf_str(&b));
     buf_free(&b);
     fixture_free(&f);
 }
