@@ -184,6 +184,8 @@ int pt_match(const char *s, const char *regex, int icase);
 /* Fails the test when secret appears in stdout or stderr. */
 void pt_assert_no_secret(const struct probe_result *r, const char *secret);
 /* 1 when s is exactly one well-formed JSON value (valid UTF-8 in strings), else 0. */
+/* Copies n bytes of src as a NUL-terminated string, cut to fit dst. */
+void pt_copy_field(char *dst, size_t dstlen, const char *src, size_t n);
 int pt_json_valid(const char *s);
 /* A fresh directory for files a test writes, under $PT_TMPDIR (which the POST_ALL hook
  * removes, so a failing test leaves nothing behind). */

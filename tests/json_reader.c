@@ -6,8 +6,8 @@
 
 #include "harness.h"
 
-static void
-copy_field(char *dst, size_t dstlen, const char *src, size_t n)
+void
+pt_copy_field(char *dst, size_t dstlen, const char *src, size_t n)
 {
     if (n >= dstlen)
         n = dstlen - 1;
@@ -252,6 +252,6 @@ pt_json_get(const char *doc, const char *path, char *out, size_t outlen)
         p++;
         end--;
     }
-    copy_field(out, outlen, p, (size_t)(end - p));
+    pt_copy_field(out, outlen, p, (size_t)(end - p));
     return 0;
 }

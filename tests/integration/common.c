@@ -68,15 +68,6 @@ pt_count_lines(const char *s)
     return n;
 }
 
-static void
-copy_field(char *dst, size_t dstlen, const char *src, size_t n)
-{
-    if (n >= dstlen)
-        n = dstlen - 1;
-    memcpy(dst, src, n);
-    dst[n] = '\0';
-}
-
 /* "STATUS NAME  TARGET  MESSAGE  TIME": the status and name are single words; the other
  * columns are separated by runs of two or more spaces (a message may hold single spaces). */
 int
@@ -90,7 +81,7 @@ pt_parse_line(const char *line, struct pt_line *l)
     n = strcspn(p, " \n");
     if (n == 0 || p + n >= end)
         return -1;
-    copy_field(l->status, sizeof(l->status), p, n);
+    pt_copy_field(l->status, sizeof(l->status), p, n);
     if (strcmp(l->status, "PASS") != 0 && strcmp(l->status, "FAIL") != 0)
         return -1;
     p += n;
@@ -99,7 +90,7 @@ pt_parse_line(const char *line, struct pt_line *l)
     n = strcspn(p, " \n");
     if (n == 0 || p + n >= end)
         return -1;
-    copy_field(l->name, sizeof(l->name), p, n);
+    pt_copy_field(l->name, sizeof(l->name), p, n);
     p += n;
     while (p < end && nf < 64) {
         const char *q = p;
@@ -119,10 +110,10 @@ pt_parse_line(const char *line, struct pt_line *l)
     }
     if (nf < 2)
         return -1;
-    copy_field(l->target, sizeof(l->target), fields[0], (size_t)(fend[0] - fields[0]));
-    copy_field(l->time, sizeof(l->time), fields[nf - 1], (size_t)(fend[nf - 1] - fields[nf - 1]));
+    pt_copy_field(l->target, sizeof(l->target), fields[0], (size_t)(fend[0] - fields[0]));
+    pt_copy_field(l->time, sizeof(l->time), fields[nf - 1], (size_t)(fend[nf - 1] - fields[nf - 1]));
     if (nf > 2)
-        copy_field(l->message, sizeof(l->message), fields[1], (size_t)(fend[nf - 2] - fields[1]));
+        pt_copy_field(l->message, sizeof(l->message), fields[1], (size_t)(fend[nf - 2] - fields[1]));
     return 0;
 }
 
