@@ -244,3 +244,42 @@ Test(mysql, tls_disabled_passes, .timeout = 20)
     PT_ASSERT_EXIT(&r, 0);
     pt_assert_check(&r, "mysql", "PASS", NULL);
 }
+
+/* The session's cipher, read through probe's own query= option: "query ok: TLS_..." when the
+ * connection is encrypted, "query ok: " (an empty value) when it is not. */
+#define CIPHER_QUERY                                                                               \
+    "query=SELECT%20VARIABLE_VALUE%20FROM%20information_schema.SESSION_STATUS%20WHERE%20"          \
+    "VARIABLE_NAME%3D'Ssl_cipher'"
+
+Test(mysql, tls_required_really_encrypts, .timeout = 20)
+{
+    struct probe_result r;
+
+    require_tls();
+    check_mysql(&r, PROBE_AUTH, "/app?ssl-mode=required&" CIPHER_QUERY);
+    PT_ASSERT_EXIT(&r, 0);
+    pt_assert_check(&r, "mysql", "PASS", "^query ok: (TLS|ECDHE|AES)");
+}
+
+Test(mysql, tls_preferred_with_a_ca_encrypts, .timeout = 20)
+{
+    char rest[HARNESS_PATH + 256];
+    struct probe_result r;
+
+    require_tls();
+    snprintf(rest, sizeof(rest), "/app?ssl-mode=preferred&ssl-ca=%s&%s", pt_env("PT_HTTPS_CA"),
+             CIPHER_QUERY);
+    check_mysql(&r, PROBE_AUTH, rest);
+    PT_ASSERT_EXIT(&r, 0);
+    pt_assert_check(&r, "mysql", "PASS", "^query ok: (TLS|ECDHE|AES)");
+}
+
+Test(mysql, tls_disabled_speaks_plaintext, .timeout = 20)
+{
+    struct probe_result r;
+
+    require_tls();
+    check_mysql(&r, PROBE_AUTH, "/app?ssl-mode=disabled&" CIPHER_QUERY);
+    PT_ASSERT_EXIT(&r, 0);
+    pt_assert_check(&r, "mysql", "PASS", "^query ok:$");
+}
