@@ -15,6 +15,7 @@
 #include "json.h"
 #include "report.h"
 #include "run.h"
+#include "serve.h"
 
 /* How much past the deadline the watchdog allows before it ends a stuck loop. */
 #define WATCHDOG_GRACE_MS 50
@@ -61,7 +62,7 @@ cmd_check(int argc, char **argv)
     if (r.pending > 0)
         ev_run(loop, 0);
     if (s.json)
-        report_json(&out, &r, NULL);
+        report_json(&out, &r, NULL, NULL);
     else
         report_text(&out, &r, s.quiet);
     write_all(&out);
@@ -73,6 +74,23 @@ out:
     buf_free(&out);
     if (loop != NULL)
         ev_loop_destroy(loop);
+    settings_free(&s);
+    return rc;
+}
+
+static int
+cmd_serve(int argc, char **argv)
+{
+    struct settings s;
+    char err[512];
+    int rc;
+
+    if (cli_parse(CLI_SERVE, argc, argv, &s, err, sizeof(err)) < 0) {
+        fprintf(stderr, "probe: %s\n", err);
+        settings_free(&s);
+        return 2;
+    }
+    rc = serve_main(&s);
     settings_free(&s);
     return rc;
 }
@@ -173,10 +191,8 @@ main(int argc, char **argv)
         return cmd_check(argc - 1, argv + 1);
     if (strcmp(cmd, "validate") == 0)
         return cmd_validate(argc - 1, argv + 1);
-    if (strcmp(cmd, "serve") == 0) {
-        fprintf(stderr, "probe: serve is not built yet\n");
-        return 2;
-    }
+    if (strcmp(cmd, "serve") == 0)
+        return cmd_serve(argc - 1, argv + 1);
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0)
         return cmd_version();
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {

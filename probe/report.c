@@ -96,7 +96,7 @@ report_text(struct buf *out, const struct run *r, int quiet)
 }
 
 static void
-json_check(struct buf *out, const struct check *c)
+json_check(struct buf *out, const struct check *c, enum check_status status)
 {
     char when[32];
     time_t t = (time_t)c->wall_end;
@@ -112,10 +112,10 @@ json_check(struct buf *out, const struct check *c)
     json_add_cstr(out, c->ops->component_type);
     buf_addf(out,
              ",\"observedValue\":%.1f,\"observedUnit\":\"ms\",\"status\":\"%s\",\"time\":\"%s\"",
-             check_ms(c), c->status == CHECK_PASS ? "pass" : "fail", when);
+             check_ms(c), status == CHECK_PASS ? "pass" : "fail", when);
     buf_adds(out, ",\"target\":");
     json_add_cstr(out, c->t->url.redacted);
-    if (c->status != CHECK_PASS) {
+    if (c->status != CHECK_PASS || status != CHECK_PASS) {
         buf_adds(out, ",\"output\":");
         json_add_cstr(out, c->msg[0] ? c->msg : "failed");
     }
@@ -123,11 +123,18 @@ json_check(struct buf *out, const struct check *c)
 }
 
 void
-report_json(struct buf *out, const struct run *r, const struct check *only)
+report_json(struct buf *out, const struct run *r, const struct check *only,
+            const enum check_status *states)
 {
-    int pass = only ? only->status == CHECK_PASS : report_all_pass(r);
-    int first = 1;
+    int pass = 1, first = 1;
 
+    for (size_t i = 0; i < r->n; i++) {
+        const struct check *c = &r->checks[i];
+
+        if ((only == NULL || c == only) &&
+            (states ? states[i] : (enum check_status)c->status) != CHECK_PASS)
+            pass = 0;
+    }
     buf_addf(out,
              "{\"status\":\"%s\",\"version\":\"1\",\"releaseId\":\"" PROBE_VERSION
              "\",\"description\":\"probe\",\"checks\":{",
@@ -144,7 +151,7 @@ report_json(struct buf *out, const struct run *r, const struct check *only)
         first = 0;
         json_add_cstr(out, key);
         buf_adds(out, ":");
-        json_check(out, c);
+        json_check(out, c, states ? states[i] : (enum check_status)c->status);
     }
     buf_adds(out, "}}\n");
 }

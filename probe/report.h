@@ -9,8 +9,10 @@
 #define REPORT_MAX 4000
 
 void report_text(struct buf *out, const struct run *r, int quiet);
-/* The whole document (only = NULL), or one check's. */
-void report_json(struct buf *out, const struct run *r, const struct check *only);
+/* The whole document (only = NULL), or one check's. states, when not NULL, holds each check's
+ * status after rise/fall (serve); otherwise each check's own result is its status. */
+void report_json(struct buf *out, const struct run *r, const struct check *only,
+                 const enum check_status *states);
 /* "pass" / "fail" of the whole run. */
 int report_all_pass(const struct run *r);
 
