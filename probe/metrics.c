@@ -33,32 +33,47 @@ labels(struct buf *out, const char *name, const struct metrics_check *m)
     buf_adds(out, "\"} ");
 }
 
+enum metrics_field { FIELD_UP, FIELD_DURATION, FIELD_FAILURES, FIELD_LAST_SUCCESS };
+
+static const struct {
+    const char *name;
+    const char *type;
+    const char *help;
+    enum metrics_field field;
+} per_check[] = {
+    {"probe_check_up", "gauge", "Whether the check passes (1) or fails (0), after rise/fall.",
+     FIELD_UP},
+    {"probe_check_duration_seconds", "gauge", "How long the check took in the last round.",
+     FIELD_DURATION},
+    {"probe_check_failures_total", "counter", "Failed runs of the check since start.",
+     FIELD_FAILURES},
+    {"probe_check_last_success_timestamp_seconds", "gauge",
+     "Unix time of the check's last pass, 0 if never.", FIELD_LAST_SUCCESS},
+};
+
 void
 metrics_render(struct buf *out, const struct metrics_check *m, size_t n, double round_s,
                unsigned long rounds)
 {
-    family(out, "probe_check_up", "gauge",
-           "Whether the check passes (1) or fails (0), after rise/fall.");
-    for (size_t i = 0; i < n; i++) {
-        labels(out, "probe_check_up", &m[i]);
-        buf_addf(out, "%d\n", m[i].up);
-    }
-    family(out, "probe_check_duration_seconds", "gauge",
-           "How long the check took in the last round.");
-    for (size_t i = 0; i < n; i++) {
-        labels(out, "probe_check_duration_seconds", &m[i]);
-        buf_addf(out, "%.6f\n", m[i].duration_s);
-    }
-    family(out, "probe_check_failures_total", "counter", "Failed runs of the check since start.");
-    for (size_t i = 0; i < n; i++) {
-        labels(out, "probe_check_failures_total", &m[i]);
-        buf_addf(out, "%lu\n", m[i].failures);
-    }
-    family(out, "probe_check_last_success_timestamp_seconds", "gauge",
-           "Unix time of the check's last pass, 0 if never.");
-    for (size_t i = 0; i < n; i++) {
-        labels(out, "probe_check_last_success_timestamp_seconds", &m[i]);
-        buf_addf(out, "%.3f\n", m[i].last_success);
+    for (size_t f = 0; f < sizeof(per_check) / sizeof(per_check[0]); f++) {
+        family(out, per_check[f].name, per_check[f].type, per_check[f].help);
+        for (size_t i = 0; i < n; i++) {
+            labels(out, per_check[f].name, &m[i]);
+            switch (per_check[f].field) {
+            case FIELD_UP:
+                buf_addf(out, "%d\n", m[i].up);
+                break;
+            case FIELD_DURATION:
+                buf_addf(out, "%.6f\n", m[i].duration_s);
+                break;
+            case FIELD_FAILURES:
+                buf_addf(out, "%lu\n", m[i].failures);
+                break;
+            case FIELD_LAST_SUCCESS:
+                buf_addf(out, "%.3f\n", m[i].last_success);
+                break;
+            }
+        }
     }
     family(out, "probe_round_duration_seconds", "gauge", "How long the last round took.");
     buf_addf(out, "probe_round_duration_seconds %.6f\n", round_s);
