@@ -109,7 +109,7 @@ Test(report, json_document_has_the_health_shape)
 
     fixture_make(&f, 2, "NOAUTH Authentication required.");
     buf_init(&b);
-    report_json(&b, &f.run, NULL);
+    report_json(&b, &f.run, NULL, NULL);
     cr_assert(pt_json_valid(buf_str(&b)), "not JSON: %s", buf_str(&b));
     cr_assert_not_null(strstr(buf_str(&b), "\"status\":\"fail\""));
     cr_assert_not_null(
@@ -134,7 +134,7 @@ Test(report, json_is_valid_for_hostile_bytes)
     f.run.checks[0].status = CHECK_FAIL;
     memcpy(f.run.checks[0].msg, "\"}\\\x01\xff\xc0\x80\n", 9);
     buf_init(&b);
-    report_json(&b, &f.run, NULL);
+    report_json(&b, &f.run, NULL, NULL);
     cr_assert(pt_json_valid(buf_str(&b)), "not JSON: %s", buf_str(&b));
     buf_free(&b);
     fixture_free(&f);
@@ -147,9 +147,34 @@ Test(report, all_pass_means_status_pass)
 
     fixture_make(&f, 1, "PONG");
     buf_init(&b);
-    report_json(&b, &f.run, NULL);
+    report_json(&b, &f.run, NULL, NULL);
     cr_assert(report_all_pass(&f.run));
     cr_assert_not_null(strstr(buf_str(&b), "{\"status\":\"pass\""));
+    buf_free(&b);
+    fixture_free(&f);
+}
+
+/* serve: a check whose state is still up (fall not reached) shows pass, with the failure's
+ * text as output; the document's status follows the states, not the raw results. */
+Test(report, states_override_raw_results_and_keep_the_output)
+{
+    struct fixture f;
+    struct buf b;
+    enum check_status states[2] = {CHECK_PASS, CHECK_PASS};
+
+    fixture_make(&f, 2, "connection refused");
+    buf_init(&b);
+    report_json(&b, &f.run, NULL, states);
+    cr_assert(pt_json_valid(buf_str(&b)), "not JSON: %s", buf_str(&b));
+    cr_assert_not_null(strstr(buf_str(&b), "{\"status\":\"pass\""), "%s", buf_str(&b));
+    cr_assert_null(strstr(buf_str(&b), "\"status\":\"fail\""), "%s", buf_str(&b));
+    cr_assert_not_null(strstr(buf_str(&b), "\"output\":\"connection refused\""), "%s",
+                       buf_str(&b));
+    buf_free(&b);
+    buf_init(&b);
+    report_json(&b, &f.run, &f.run.checks[0], (enum check_status[]){CHECK_FAIL, CHECK_PASS});
+    cr_assert_not_null(strstr(buf_str(&b), "{\"status\":\"fail\""), "%s", buf_str(&b));
+    cr_assert_null(strstr(buf_str(&b), "check-1"), "only one check: %s", buf_str(&b));
     buf_free(&b);
     fixture_free(&f);
 }
