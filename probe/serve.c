@@ -354,7 +354,7 @@ int
 serve_main(const struct settings *s)
 {
     struct serve sv;
-    char err[ERRLEN], line[160];
+    char err[ERRLEN], line[200], bound[80];
     int rc = 0;
 
     memset(&sv, 0, sizeof(sv));
@@ -385,8 +385,9 @@ serve_main(const struct settings *s)
     ev_signal_init(&sv.sigint, serve_stop_cb, SIGINT);
     sv.sigint.data = &sv;
     ev_signal_start(sv.loop, &sv.sigint);
-    snprintf(line, sizeof(line), "listening on %.64s, %zu checks every %ldms, timeout %ldms",
-             s->listen, s->ntargets, s->interval_ms, s->timeout_ms);
+    status_local_addr(sv.srv, bound, sizeof(bound));
+    snprintf(line, sizeof(line), "listening on %s, %zu checks every %ldms, timeout %ldms", bound,
+             s->ntargets, s->interval_ms, s->timeout_ms);
     log_line(&sv, line);
     ev_run(sv.loop, 0);
     log_line(&sv, "stopped");

@@ -134,15 +134,20 @@ parse_header_line(const char *p, size_t n, struct status_req *req, int *conn_clo
         *conn_close |= has_token(p + v, n - v, "close");
         *conn_keep |= has_token(p + v, n - v, "keep-alive");
     } else if (c == 14 && strncasecmp(p, "Content-Length", c) == 0) {
-        /* GET and HEAD carry no body here: anything but 0 cannot be framed safely. */
-        size_t e = n;
+        size_t e = n, i;
 
         while (e > v && (p[e - 1] == ' ' || p[e - 1] == '\t'))
             e--;
-        if (e - v != 1 || p[v] != '0')
+        if (e == v || e - v > 18)
             return PARSE_BAD;
+        for (i = v; i < e && p[i] >= '0' && p[i] <= '9'; i++)
+            ;
+        if (i != e)
+            return PARSE_BAD;
+        if (e - v != 1 || p[v] != '0')
+            req->has_body = 1;
     } else if (c == 17 && strncasecmp(p, "Transfer-Encoding", c) == 0) {
-        return PARSE_BAD;
+        req->has_body = 1;
     }
     (void)req;
     return PARSE_OK;
@@ -174,6 +179,9 @@ status_parse(const char *buf, size_t len, struct status_req *req)
         if (line > 0 && n == 0) {
             req->len = (size_t)(nl - buf) + 1;
             req->keep_alive = req->http_minor == 1 ? !conn_close : conn_keep && !conn_close;
+            /* A body is never read: answer, then close, so it is not taken for a request. */
+            if (req->has_body)
+                req->keep_alive = 0;
             return PARSE_OK;
         }
         if (memchr(buf + pos, '\0', n) != NULL)
@@ -524,6 +532,29 @@ status_listen(struct ev_loop *loop, const char *addr, status_handler_fn *handler
     ev_timer_init(&srv->accept_pause, accept_resume_cb, 0.1, 0.);
     srv->accept_pause.data = srv;
     return srv;
+}
+
+void
+status_local_addr(const struct status_server *srv, char *out, size_t outsz)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    char host[INET6_ADDRSTRLEN];
+
+    snprintf(out, outsz, "?");
+    if (getsockname(srv->fd, (struct sockaddr *)&ss, &len) < 0)
+        return;
+    if (ss.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+
+        inet_ntop(AF_INET6, &in6->sin6_addr, host, sizeof(host));
+        snprintf(out, outsz, "[%s]:%d", host, ntohs(in6->sin6_port));
+    } else {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+
+        inet_ntop(AF_INET, &in->sin_addr, host, sizeof(host));
+        snprintf(out, outsz, "%s:%d", host, ntohs(in->sin_port));
+    }
 }
 
 void

@@ -23,7 +23,8 @@ struct status_req {
     char path[256]; /* without the query string; "" when the target was longer */
     int http_minor; /* HTTP/1.0 or HTTP/1.1 */
     int keep_alive;
-    size_t len; /* bytes the request took */
+    int has_body; /* Content-Length > 0 or Transfer-Encoding: answered, then closed */
+    size_t len;   /* bytes the request took */
 };
 
 /* Parses one request at the start of buf[0..len). Pure: no I/O, no allocation. */
@@ -45,6 +46,8 @@ struct status_server;
 struct status_server *status_listen(struct ev_loop *loop, const char *addr,
                                     status_handler_fn *handler, void *ctx, char *err,
                                     size_t errlen);
+/* The address actually bound ("127.0.0.1:34567" when asked for port 0). */
+void status_local_addr(const struct status_server *srv, char *out, size_t outsz);
 /* Stops listening and closes every connection. */
 void status_close(struct status_server *srv);
 

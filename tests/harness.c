@@ -8,6 +8,7 @@
 #include "harness.h"
 
 #include <arpa/inet.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -1556,4 +1558,594 @@ harness_run_probe(const char *const argv[], const char *const env[], struct prob
         r->signo = WTERMSIG(status);
     }
     return 0;
+}
+
+/* ---- a redis that goes down and comes back ---- */
+
+void
+harness_redis_kill(struct harness_redis *r)
+{
+    if (r->proc.pid > 0) {
+        terminate(r->proc.pid, STOP_GRACE_MS);
+        reg_forget(r->proc.pid, NULL);
+        r->proc.pid = 0;
+    }
+}
+
+/* The config file harness_redis_start() wrote is still in the directory, port included. */
+int
+harness_redis_restart(struct harness_redis *r, char *err, size_t errlen)
+{
+    char path[HARNESS_PATH + 16];
+    const char *const argv[] = {"redis-server", path, NULL};
+
+    if (r->proc.dir[0] == '\0' || r->proc.pid > 0) {
+        errf(err, errlen, "redis: restart needs a server stopped by harness_redis_kill()");
+        return -1;
+    }
+    if (pathf(path, sizeof(path), "%s/redis.conf", r->proc.dir) == -1)
+        return -1;
+    if (proc_spawn(&r->proc, argv, err, errlen) == -1)
+        return -1;
+    if (wait_ready(&r->proc, redis_ready, r, START_LIMIT_MS, err, errlen) == -1) {
+        harness_redis_kill(r);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- probe serve ---- */
+
+#define SERVE_ATTEMPTS 3
+
+static void
+serve_exit_from_status(struct harness_serve_exit *x, int status)
+{
+    x->exited = 0;
+    x->exit_code = -1;
+    x->signo = 0;
+    if (status == -1) {
+        x->exited = 1; /* reaped by someone else: nothing more is known */
+    } else if (WIFEXITED(status)) {
+        x->exited = 1;
+        x->exit_code = WEXITSTATUS(status);
+    } else if (WIFSIGNALED(status)) {
+        x->signo = WTERMSIG(status);
+    }
+}
+
+/* Forks bin serve [--listen listen] argv... with stdout and stderr in the serve's files. */
+static pid_t
+serve_spawn(struct harness_serve *s, const char *bin, const char *listen, const char *const argv[],
+            const char *const env[], char *err, size_t errlen)
+{
+    const char *args[128];
+    char **envp;
+    int n = 0, i, outfd, errfd;
+    int main_thread = gettid() == getpid();
+    pid_t pid, parent = getpid();
+
+    args[n++] = bin;
+    args[n++] = "serve";
+    if (listen != NULL) {
+        args[n++] = "--listen";
+        args[n++] = listen;
+    }
+    for (i = 0; argv != NULL && argv[i] != NULL && n < 127; i++)
+        args[n++] = argv[i];
+    args[n] = NULL;
+    outfd = open(s->out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    errfd = open(s->err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    envp = build_env(env);
+    if (outfd == -1 || errfd == -1 || envp == NULL) {
+        errf(err, errlen, "serve: cannot set up the child: %s", strerror(errno));
+        pid = -1;
+        goto out;
+    }
+    pid = fork();
+    if (pid == 0) {
+        int nul = open("/dev/null", O_RDONLY);
+        union {
+            const char *const *c;
+            char *const *m;
+        } a;
+
+        setpgid(0, 0);
+        if (main_thread)
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            _exit(127);
+        child_reset_signals();
+        if (nul >= 0)
+            dup2(nul, 0);
+        dup2(outfd, 1);
+        dup2(errfd, 2);
+        close_range(3, ~0U, 0);
+        a.c = args;
+        execve(bin, a.m, envp);
+        dprintf(2, "harness: cannot run %s: %s\n", bin, strerror(errno));
+        _exit(127);
+    }
+    if (pid == -1) {
+        errf(err, errlen, "serve: fork: %s", strerror(errno));
+    } else {
+        setpgid(pid, pid);
+        reg_add(pid, NULL);
+    }
+out:
+    free(envp);
+    if (outfd != -1)
+        close(outfd);
+    if (errfd != -1)
+        close(errfd);
+    return pid;
+}
+
+int
+harness_serve_running(struct harness_serve *s, struct harness_serve_exit *x)
+{
+    int status = 0;
+
+    if (s->pid > 0 && child_exited(s->pid, &status)) {
+        serve_exit_from_status(&s->last, status);
+        reg_forget(s->pid, NULL);
+        s->pid = 0;
+    }
+    if (x != NULL)
+        *x = s->last;
+    return s->pid > 0;
+}
+
+size_t
+harness_serve_log(const struct harness_serve *s, char *buf, size_t len)
+{
+    FILE *f = fopen(s->err_path, "r");
+    size_t n = 0;
+
+    if (len == 0)
+        return 0;
+    if (f != NULL) {
+        n = fread(buf, 1, len - 1, f);
+        fclose(f);
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+int
+harness_serve_start(struct harness_serve *s, const char *bin, const char *host,
+                    const char *const argv[], const char *const env[], int wait_ms, char *err,
+                    size_t errlen)
+{
+    char listen[96], tail[400];
+    int attempt, fd;
+    double end;
+
+    if (host != NULL) {
+        memset(s, 0, sizeof(*s));
+        snprintf(s->host, sizeof(s->host), "%s", host);
+    } else {
+        s->pid = 0;
+        s->dir[0] = '\0';
+    }
+    memset(&s->last, 0, sizeof(s->last));
+    s->last.exit_code = -1;
+    if (bin == NULL || bin[0] == '\0')
+        bin = getenv("PROBE_BIN");
+    if (bin == NULL || bin[0] == '\0')
+        bin = "build/probe";
+    if (harness_tempdir("serve", s->dir, sizeof(s->dir)) == -1 ||
+        pathf(s->err_path, sizeof(s->err_path), "%s/stderr", s->dir) == -1 ||
+        pathf(s->out_path, sizeof(s->out_path), "%s/stdout", s->dir) == -1) {
+        errf(err, errlen, "serve: cannot make a temp dir: %s", strerror(errno));
+        return -1;
+    }
+    for (attempt = 0; attempt < SERVE_ATTEMPTS; attempt++) {
+        if (host != NULL) {
+            s->port = harness_free_port();
+            if (strchr(host, ':') != NULL)
+                snprintf(listen, sizeof(listen), "[%s]:%d", host, s->port);
+            else
+                snprintf(listen, sizeof(listen), "%s:%d", host, s->port);
+        }
+        s->started_ms = harness_now_ms();
+        s->pid = serve_spawn(s, bin, host != NULL ? listen : NULL, argv, env, err, errlen);
+        if (s->pid == -1) {
+            s->pid = 0;
+            break;
+        }
+        end = s->started_ms + wait_ms;
+        for (;;) {
+            fd = harness_connect(s->host, s->port, 100);
+            /* A connection made before the child exited might have been to someone else who
+             * took the port; the child running after it is what says the port is ours. */
+            if (!harness_serve_running(s, NULL)) {
+                if (fd != -1)
+                    close(fd);
+                break;
+            }
+            if (fd != -1) {
+                close(fd);
+                s->ready_ms = harness_now_ms();
+                return 0;
+            }
+            if (harness_now_ms() > end)
+                break;
+            sleep_ms(5);
+        }
+        log_tail(s->err_path, tail, sizeof(tail));
+        if (s->pid > 0) {
+            errf(err, errlen, "serve: port %d not accepting after %d ms; stderr: %s", s->port,
+                 wait_ms, tail);
+            break;
+        }
+        errf(err, errlen, "serve: exited (status %d, signal %d) before it listened; stderr: %s",
+             s->last.exit_code, s->last.signo, tail);
+        if (host == NULL || s->last.exit_code != 2 || strstr(tail, "in use") == NULL)
+            break;
+    }
+    harness_serve_cleanup(s);
+    return -1;
+}
+
+void
+harness_serve_stop(struct harness_serve *s, int sig, int limit_ms, struct harness_serve_exit *x)
+{
+    double t0 = harness_now_ms();
+
+    if (s->pid > 0 && sig != 0)
+        kill(s->pid, sig);
+    while (harness_serve_running(s, NULL)) {
+        if (harness_now_ms() - t0 > limit_ms) {
+            kill(-s->pid, SIGKILL);
+            kill(s->pid, SIGKILL);
+            while (harness_serve_running(s, NULL))
+                sleep_ms(1);
+            s->last.killed = 1;
+            break;
+        }
+        sleep_ms(1);
+    }
+    s->last.elapsed_ms = harness_now_ms() - t0;
+    if (x != NULL)
+        *x = s->last;
+}
+
+void
+harness_serve_cleanup(struct harness_serve *s)
+{
+    if (s->pid > 0) {
+        kill(-s->pid, SIGKILL);
+        kill(s->pid, SIGKILL);
+        while (harness_serve_running(s, NULL))
+            sleep_ms(1);
+    }
+    if (s->dir[0] != '\0') {
+        harness_rmtree(s->dir);
+        reg_forget(0, s->dir);
+        s->dir[0] = '\0';
+    }
+}
+
+/* ---- a raw HTTP/1.1 client ---- */
+
+int
+harness_connect_start(const char *host, int port)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    int fd;
+
+    if (loopback_addr(host, port, &ss, &len) == -1)
+        return -1;
+    fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd == -1)
+        return -1;
+    if (connect(fd, (struct sockaddr *)&ss, len) == -1 && errno != EINPROGRESS) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int
+harness_connect(const char *host, int port, int ms)
+{
+    struct pollfd pfd;
+    int fd = harness_connect_start(host, port), soerr = 0, flags;
+    socklen_t soerr_len = sizeof(soerr);
+
+    if (fd == -1)
+        return -1;
+    pfd.fd = fd;
+    pfd.events = POLLOUT;
+    if (poll(&pfd, 1, ms) != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &soerr_len) == -1 ||
+        soerr != 0) {
+        close(fd);
+        return -1;
+    }
+    flags = fcntl(fd, F_GETFL);
+    if (flags == -1 || fcntl(fd, F_SETFL, flags & ~O_NONBLOCK) == -1) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+int
+harness_conn_open(struct harness_conn *c, const char *host, int port, int ms)
+{
+    c->len = 0;
+    c->fd = harness_connect(host, port, ms);
+    return c->fd == -1 ? -1 : 0;
+}
+
+int
+harness_conn_send(struct harness_conn *c, const char *data, size_t len)
+{
+    while (len > 0) {
+        ssize_t n = send(c->fd, data, len, MSG_NOSIGNAL);
+
+        if (n == -1 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            return -1;
+        data += n;
+        len -= (size_t)n;
+    }
+    return 0;
+}
+
+void
+harness_conn_close(struct harness_conn *c)
+{
+    if (c->fd >= 0)
+        close(c->fd);
+    c->fd = -1;
+    c->len = 0;
+}
+
+/* Reads more bytes into c->buf before end. 1: got some (or was interrupted), 0: the peer closed
+ * or the connection failed, -1: timeout, -2: the buffer is full. */
+static int
+conn_fill(struct harness_conn *c, double end)
+{
+    struct pollfd pfd;
+    int left = (int)(end - harness_now_ms()), r;
+    ssize_t n;
+
+    if (c->len >= sizeof(c->buf))
+        return -2;
+    if (left <= 0)
+        return -1;
+    pfd.fd = c->fd;
+    pfd.events = POLLIN;
+    r = poll(&pfd, 1, left);
+    if (r == -1 && errno == EINTR)
+        return 1;
+    if (r <= 0)
+        return r == 0 ? -1 : 0;
+    n = recv(c->fd, c->buf + c->len, sizeof(c->buf) - c->len, MSG_DONTWAIT);
+    if (n > 0) {
+        c->len += (size_t)n;
+        return 1;
+    }
+    if (n == -1 && (errno == EINTR || errno == EAGAIN))
+        return 1;
+    return 0;
+}
+
+static int
+resp_fail(struct harness_http_resp *r, const char *why, double t0)
+{
+    r->status = 0;
+    snprintf(r->why, sizeof(r->why), "%s", why);
+    r->elapsed_ms = harness_now_ms() - t0;
+    return -1;
+}
+
+int
+harness_conn_response(struct harness_conn *c, int head, struct harness_http_resp *r, int ms)
+{
+    double t0 = harness_now_ms(), end = t0 + ms;
+    const char *hend;
+    char value[64];
+    size_t hlen, need = 0;
+    int status, until_eof = 0, rc;
+
+    r->status = 0;
+    r->why[0] = r->head[0] = r->body[0] = '\0';
+    r->content_length = -1;
+    r->body_len = 0;
+    for (;;) {
+        hend = memmem(c->buf, c->len, "\r\n\r\n", 4);
+        if (hend != NULL)
+            break;
+        if (c->len >= sizeof(r->head))
+            return resp_fail(r, "malformed: head too long", t0);
+        rc = conn_fill(c, end);
+        if (rc == -1)
+            return resp_fail(r, c->len ? "timeout in the head" : "timeout", t0);
+        if (rc == 0)
+            return resp_fail(r, c->len ? "closed in the head" : "closed", t0);
+    }
+    hlen = (size_t)(hend - c->buf);
+    memcpy(r->head, c->buf, hlen);
+    r->head[hlen] = '\0';
+    hlen += 4;
+    if (strncmp(r->head, "HTTP/1.", 7) != 0 || sscanf(r->head + 7, "%*1d %3d", &status) != 1 ||
+        status < 100 || status > 999)
+        return resp_fail(r, "malformed: status line", t0);
+    if (harness_http_header(r, "Content-Length", value, sizeof(value)) == 0) {
+        char *e;
+
+        r->content_length = strtol(value, &e, 10);
+        if (e == value || *e != '\0' || r->content_length < 0)
+            return resp_fail(r, "malformed: Content-Length", t0);
+    }
+    if (head || status / 100 == 1 || status == 204 || status == 304)
+        need = 0;
+    else if (r->content_length >= 0)
+        need = (size_t)r->content_length;
+    else
+        until_eof = 1;
+    if (need > sizeof(r->body) - 1)
+        return resp_fail(r, "body too large for the harness", t0);
+    for (;;) {
+        if (!until_eof && c->len - hlen >= need)
+            break;
+        rc = conn_fill(c, end);
+        if (rc == -1)
+            return resp_fail(r, "timeout in the body", t0);
+        if (rc == -2 || (rc == 0 && !until_eof))
+            return resp_fail(r, rc == 0 ? "closed in the body" : "body too large", t0);
+        if (rc == 0) {
+            need = c->len - hlen;
+            if (need > sizeof(r->body) - 1)
+                return resp_fail(r, "body too large for the harness", t0);
+            break;
+        }
+    }
+    memcpy(r->body, c->buf + hlen, need);
+    r->body[need] = '\0';
+    r->body_len = need;
+    c->len -= hlen + need;
+    memmove(c->buf, c->buf + hlen + need, c->len);
+    r->status = status;
+    r->elapsed_ms = harness_now_ms() - t0;
+    return 0;
+}
+
+int
+harness_conn_wait_close(struct harness_conn *c, int ms, double *after_ms, size_t *extra)
+{
+    double t0 = harness_now_ms(), end = t0 + ms;
+    size_t got = c->len;
+    char buf[4096];
+
+    c->len = 0;
+    for (;;) {
+        struct pollfd pfd;
+        int left = (int)(end - harness_now_ms()), r;
+        ssize_t n;
+
+        if (left <= 0)
+            break;
+        pfd.fd = c->fd;
+        pfd.events = POLLIN;
+        r = poll(&pfd, 1, left);
+        if (r == -1 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        n = recv(c->fd, buf, sizeof(buf), MSG_DONTWAIT);
+        if (n > 0) {
+            got += (size_t)n;
+            continue;
+        }
+        if (n == -1 && (errno == EINTR || errno == EAGAIN))
+            continue;
+        if (after_ms != NULL)
+            *after_ms = harness_now_ms() - t0;
+        if (extra != NULL)
+            *extra = got;
+        return 1;
+    }
+    if (extra != NULL)
+        *extra = got;
+    return 0;
+}
+
+int
+harness_http(const char *host, int port, const char *request, struct harness_http_resp *r, int ms)
+{
+    struct harness_conn *c = malloc(sizeof(*c));
+    double t0 = harness_now_ms();
+    int rc = -1;
+
+    if (c == NULL)
+        return resp_fail(r, "out of memory", t0);
+    if (harness_conn_open(c, host, port, ms) == -1) {
+        resp_fail(r, "connect failed", t0);
+    } else if (harness_conn_send(c, request, strlen(request)) == -1) {
+        resp_fail(r, "send failed", t0);
+    } else {
+        rc = harness_conn_response(c, strncmp(request, "HEAD ", 5) == 0, r,
+                                   ms - (int)(harness_now_ms() - t0));
+        r->elapsed_ms = harness_now_ms() - t0;
+    }
+    harness_conn_close(c);
+    free(c);
+    return rc;
+}
+
+int
+harness_http_header(const struct harness_http_resp *r, const char *name, char *out, size_t outlen)
+{
+    const char *line = strstr(r->head, "\r\n");
+    size_t nlen = strlen(name);
+
+    while (line != NULL) {
+        const char *end, *v;
+
+        line += 2;
+        end = strstr(line, "\r\n");
+        if (end == NULL)
+            end = line + strlen(line);
+        if ((size_t)(end - line) > nlen && strncasecmp(line, name, nlen) == 0 &&
+            line[nlen] == ':') {
+            v = line + nlen + 1;
+            while (v < end && (*v == ' ' || *v == '\t'))
+                v++;
+            while (end > v && (end[-1] == ' ' || end[-1] == '\t'))
+                end--;
+            snprintf(out, outlen, "%.*s", (int)(end - v), v);
+            return 0;
+        }
+        line = *end != '\0' ? end : NULL;
+    }
+    return -1;
+}
+
+/* ---- /proc ---- */
+
+long
+harness_proc_rss_kb(pid_t pid)
+{
+    char path[64], line[256];
+    long kb = -1;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    f = fopen(path, "r");
+    if (f == NULL)
+        return -1;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (strncmp(line, "VmRSS:", 6) == 0) {
+            kb = strtol(line + 6, NULL, 10);
+            break;
+        }
+    }
+    fclose(f);
+    return kb;
+}
+
+int
+harness_proc_fd_count(pid_t pid)
+{
+    char path[64];
+    struct dirent *e;
+    DIR *d;
+    int n = 0;
+
+    snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+    d = opendir(path);
+    if (d == NULL)
+        return -1;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] != '.')
+            n++;
+    }
+    closedir(d);
+    return n;
 }

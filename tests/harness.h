@@ -156,6 +156,108 @@ void harness_rmtree(const char *path);
 /* mkdtemp("/tmp/probe-test-WHAT.XXXXXX"), removed again by harness_stop_all(). 0 or -1. */
 int harness_tempdir(const char *what, char *out, size_t outlen);
 
+/* Stops a redis started by harness_redis_start() but keeps its directory and port, so that
+ * harness_redis_restart() brings the same server back on the same port: a target that goes
+ * down and comes back. */
+void harness_redis_kill(struct harness_redis *r);
+int harness_redis_restart(struct harness_redis *r, char *err, size_t errlen);
+
+/* ---- `probe serve` in the background, and a raw HTTP/1.1 client for it ---- */
+
+/* How a serve process ended. */
+struct harness_serve_exit {
+    int exited;        /* 1: exited normally with exit_code */
+    int exit_code;     /* -1 unless exited */
+    int signo;         /* terminating signal, 0 when it exited */
+    int killed;        /* 1: still running at the limit and killed by the harness */
+    double elapsed_ms; /* from the signal to the reap */
+};
+
+/* A `probe serve` process with stdout and stderr going to files in its own temp dir. */
+struct harness_serve {
+    pid_t pid;     /* 0 once reaped */
+    int port;      /* where it listens */
+    char host[48]; /* "127.0.0.1" or "::1": where the harness connects */
+    char dir[HARNESS_PATH];
+    char err_path[HARNESS_PATH + 16];
+    char out_path[HARNESS_PATH + 16];
+    double started_ms;              /* harness_now_ms() at fork */
+    double ready_ms;                /* harness_now_ms() when the port first accepted */
+    struct harness_serve_exit last; /* how it ended, once reaped */
+};
+
+/* Starts `BIN serve [--listen HOST:PORT] ARGS...` (bin NULL: $PROBE_BIN; argv: what follows
+ * "serve", NULL-terminated; env as for harness_run_probe) and waits up to wait_ms until its port
+ * accepts a connection. host "127.0.0.1" or "::1": the harness picks a free port and adds
+ * --listen (bracketed for IPv6), trying another port when the chosen one was taken in between;
+ * host NULL: the listen address comes from argv, env or a config file, and the caller sets
+ * s->host and s->port beforehand. Returns 0, or -1 with err saying why (the end of the
+ * process's stderr when it exited); on -1 nothing is left running. */
+int harness_serve_start(struct harness_serve *s, const char *bin, const char *host,
+                        const char *const argv[], const char *const env[], int wait_ms, char *err,
+                        size_t errlen);
+/* Sends sig (0: none, just wait) and waits up to limit_ms for the process to end; past the limit
+ * it is killed with SIGKILL and x->killed is set. The temp dir stays, for the logs. */
+void harness_serve_stop(struct harness_serve *s, int sig, int limit_ms,
+                        struct harness_serve_exit *x);
+/* 1 while the process runs (not yet reaped), else 0; fills x when it has ended. */
+int harness_serve_running(struct harness_serve *s, struct harness_serve_exit *x);
+/* Reads the process's stderr file so far into buf (NUL-terminated, cut to fit); its length. */
+size_t harness_serve_log(const struct harness_serve *s, char *buf, size_t len);
+/* Kills the process if it still runs and removes its temp dir. */
+void harness_serve_cleanup(struct harness_serve *s);
+
+/* Connects to host:port ("127.0.0.1" or "::1") within ms; a blocking fd, or -1. */
+int harness_connect(const char *host, int port, int ms);
+/* A non-blocking socket whose connect to host:port has been started (or completed), or -1. */
+int harness_connect_start(const char *host, int port);
+
+#define HARNESS_HTTP_HEAD 16384
+#define HARNESS_HTTP_BODY 131072
+
+/* One HTTP response as read off the wire. */
+struct harness_http_resp {
+    int status;                   /* 0 when no complete response arrived */
+    char why[64];                 /* when status is 0: "timeout", "closed", "malformed" */
+    char head[HARNESS_HTTP_HEAD]; /* status line and header lines, NUL-terminated */
+    long content_length;          /* -1 when the header is missing */
+    size_t body_len;
+    char body[HARNESS_HTTP_BODY]; /* NUL-terminated */
+    double elapsed_ms;            /* from the call to the last byte of the response */
+};
+
+/* A client connection that keeps the bytes read past one response (pipelining). */
+struct harness_conn {
+    int fd;
+    size_t len;
+    char buf[HARNESS_HTTP_HEAD + HARNESS_HTTP_BODY];
+};
+
+/* 0, or -1 when the connection could not be made within ms. */
+int harness_conn_open(struct harness_conn *c, const char *host, int port, int ms);
+/* Writes all of data; 0 or -1 (the peer is gone). */
+int harness_conn_send(struct harness_conn *c, const char *data, size_t len);
+/* Reads one response (head: it answers a HEAD request, so it has no body) within ms. A body
+ * needs a Content-Length; without one the body runs to the end of the connection. 0, or -1
+ * with r->why set. */
+int harness_conn_response(struct harness_conn *c, int head, struct harness_http_resp *r, int ms);
+/* Waits up to ms for the peer to close (EOF or reset). 1: closed, *after_ms says when (from the
+ * call) and *extra how many more bytes came first; 0: still open. */
+int harness_conn_wait_close(struct harness_conn *c, int ms, double *after_ms, size_t *extra);
+void harness_conn_close(struct harness_conn *c);
+/* One request on a fresh connection; the response is read as for HEAD when the request starts
+ * with "HEAD ". 0 or -1 (r->why). */
+int harness_http(const char *host, int port, const char *request, struct harness_http_resp *r,
+                 int ms);
+/* The value of the first header called name (any case), without surrounding blanks; 0 or -1. */
+int harness_http_header(const struct harness_http_resp *r, const char *name, char *out,
+                        size_t outlen);
+
+/* VmRSS of a process in KiB, or -1. */
+long harness_proc_rss_kb(pid_t pid);
+/* Number of open file descriptors of a process, or -1. */
+int harness_proc_fd_count(pid_t pid);
+
 /* ---- Criterion helpers, defined in tests/integration/common.c (test binary only). ---- */
 
 /* One line of `probe check` output, split into its columns. */

@@ -611,7 +611,7 @@ Test(cli, unset_variable_exits_1_naming_it, .timeout = 20)
 
 /* ---- the 4096-byte budget ---- */
 
-Test(cli, output_stays_under_4096_bytes_with_many_long_failures, .timeout = 30)
+Test(cli, output_stays_under_4096_bytes_with_many_long_failures, .timeout = 20)
 {
     enum { PER_KIND = 10, N = 3 * PER_KIND };
     static char targets[N][256], body[401];

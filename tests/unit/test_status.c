@@ -44,8 +44,11 @@ ParameterizedTestParameters(status, parses_requests)
         {"GET / HTTP/1.1\r\nBad Name: x\r\n\r\n", PARSE_BAD, "", "", 0},
         {"GET / HTTP/1.1\r\nX: a\r\n folded\r\n\r\n", PARSE_BAD, "", "", 0},
         {"GET / HTTP/1.1\r\nX: a\x01\r\n\r\n", PARSE_BAD, "", "", 0},
-        {"GET / HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", PARSE_BAD, "", "", 0},
-        {"GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", PARSE_BAD, "", "", 0},
+        {"POST /ready HTTP/1.1\r\nContent-Length: 5\r\n\r\nhello", PARSE_OK, "POST", "/ready", 0},
+        {"POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n", PARSE_OK, "POST", "/", 0},
+        {"GET / HTTP/1.1\r\nContent-Length: 5x\r\n\r\n", PARSE_BAD, "", "", 0},
+        {"GET / HTTP/1.1\r\nContent-Length:\r\n\r\n", PARSE_BAD, "", "", 0},
+        {"GET / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", PARSE_BAD, "", "", 0},
     };
     return cr_make_param_array(struct parse_case, cases, sizeof(cases) / sizeof(cases[0]));
 }
