@@ -573,6 +573,27 @@ child_reset_signals(void)
     sigprocmask(SIG_SETMASK, &all, NULL);
 }
 
+/* What every child does before exec: its own process group, killed with the runner (the death
+ * signal follows the thread that forked, so only trust it from the main one), default signals,
+ * stdin from /dev/null, stdout and stderr where asked, no other descriptors. */
+static void
+child_prepare(pid_t parent, int main_thread, int outfd, int errfd)
+{
+    int nul = open("/dev/null", O_RDONLY);
+
+    setpgid(0, 0);
+    if (main_thread)
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(127);
+    child_reset_signals();
+    if (nul >= 0)
+        dup2(nul, 0);
+    dup2(outfd, 1);
+    dup2(errfd, 2);
+    close_range(3, ~0U, 0);
+}
+
 static void
 child_exec(const char *const argv[])
 {
@@ -606,20 +627,7 @@ spawn(const char *const argv[], const char *dir, const char *log_path, char *err
         return -1;
     }
     if (pid == 0) {
-        int nul = open("/dev/null", O_RDONLY);
-
-        setpgid(0, 0);
-        /* The death signal follows the thread that forked; only trust it from the main one. */
-        if (main_thread)
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127);
-        child_reset_signals();
-        if (nul >= 0)
-            dup2(nul, 0);
-        dup2(logfd, 1);
-        dup2(logfd, 2);
-        close_range(3, ~0U, 0);
+        child_prepare(parent, main_thread, logfd, logfd);
         if (dir != NULL && chdir(dir) == -1)
             _exit(127);
         child_exec(argv);
@@ -1481,21 +1489,12 @@ harness_run_probe(const char *const argv[], const char *const env[], struct prob
     t0 = harness_now_ms();
     pid = fork();
     if (pid == 0) {
-        int nul = open("/dev/null", O_RDONLY);
         union {
             const char *const *c;
             char *const *m;
         } a;
 
-        prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127);
-        child_reset_signals();
-        if (nul >= 0)
-            dup2(nul, 0);
-        dup2(po[1], 1);
-        dup2(pe[1], 2);
-        close_range(3, ~0U, 0);
+        child_prepare(parent, 1, po[1], pe[1]);
         a.c = args;
         execve(bin, a.m, envp);
         dprintf(2, "harness: cannot run %s: %s\n", bin, strerror(errno));
@@ -1644,23 +1643,12 @@ serve_spawn(struct harness_serve *s, const char *bin, const char *listen, const 
     }
     pid = fork();
     if (pid == 0) {
-        int nul = open("/dev/null", O_RDONLY);
         union {
             const char *const *c;
             char *const *m;
         } a;
 
-        setpgid(0, 0);
-        if (main_thread)
-            prctl(PR_SET_PDEATHSIG, SIGKILL);
-        if (getppid() != parent)
-            _exit(127);
-        child_reset_signals();
-        if (nul >= 0)
-            dup2(nul, 0);
-        dup2(outfd, 1);
-        dup2(errfd, 2);
-        close_range(3, ~0U, 0);
+        child_prepare(parent, main_thread, outfd, errfd);
         a.c = args;
         execve(bin, a.m, envp);
         dprintf(2, "harness: cannot run %s: %s\n", bin, strerror(errno));
