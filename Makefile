@@ -92,3 +92,8 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(OBJS:.o=.d) $(ASAN_OBJS:.o=.d)
+
+# Issue-specific rules live in their own fragments.
+-include mk/static.mk
+-include mk/image.mk
+-include mk/configs.mk
