@@ -175,7 +175,7 @@ flags_parse(int argc, char **argv, struct flags *f, int *first_arg, char *err, s
 /* Options may follow targets too (`probe check URL --json`): GNU order, minus permutation
  * surprises, by moving targets to the end before parsing. */
 static char **
-args_reorder(int argc, char **argv)
+args_reorder(int argc, char **argv, const char **missing)
 {
     char **out = calloc((size_t)argc + 2, sizeof(*out)); /* + "--" + NULL */
     int n = 0;
@@ -193,9 +193,11 @@ args_reorder(int argc, char **argv)
                 int short_match = argv[i][1] != '-' && argv[i][2] == '\0' && o->val == argv[i][1];
                 int long_match = argv[i][1] == '-' && strcmp(argv[i] + 2, o->name) == 0;
 
-                if ((short_match || long_match) && o->has_arg == required_argument &&
-                    i + 1 < argc) {
-                    out[n++] = argv[++i];
+                if ((short_match || long_match) && o->has_arg == required_argument) {
+                    if (i + 1 >= argc)
+                        *missing = argv[i];
+                    else
+                        out[n++] = argv[++i];
                     break;
                 }
             }
@@ -604,16 +606,20 @@ cli_parse(enum cli_cmd cmd, int argc, char **argv, struct settings *s, char *err
     struct cfg cfg;
     char **args = NULL, **env_targets = NULL;
     char *env_storage = NULL;
-    const char *env;
+    const char *env, *missing = NULL;
     int first, rc = -1;
     size_t nargs;
 
     memset(s, 0, sizeof(*s));
     memset(&cfg, 0, sizeof(cfg));
     s->cmd = cmd;
-    args = args_reorder(argc, argv);
+    args = args_reorder(argc, argv, &missing);
     if (args == NULL) {
         snprintf(err, errlen, "out of memory");
+        goto out;
+    }
+    if (missing != NULL) {
+        snprintf(err, errlen, "option %.40s needs a value", missing);
         goto out;
     }
     for (nargs = 0; args[nargs] != NULL; nargs++)

@@ -653,3 +653,15 @@ Test(cli, output_stays_under_4096_bytes_with_many_long_failures, .timeout = 20)
     }
     pt_assert_no_secret(&r, "wrong-pw-0");
 }
+
+Test(cli, option_missing_its_value_at_the_end_is_named, .timeout = 20)
+{
+    const char *argv[] = {"check", "tcp://127.0.0.1:1", "--timeout", NULL};
+    struct probe_result r;
+
+    pt_run(&r, argv, NULL);
+    PT_ASSERT_EXIT(&r, 1);
+    cr_assert(pt_match(r.err, "^probe: option --timeout needs a value\n$", 0),
+              "one line naming the option" PT_OUT, PT_ARGS(&r));
+    cr_assert_eq(r.out_len, 0, "nothing on stdout" PT_OUT, PT_ARGS(&r));
+}
