@@ -67,6 +67,7 @@ integration: $(BUILD)/test_integration $(BUILD)/asan/probe $(BUILD)/probe $(HELP
 test: deps-test
 	$(MAKE) unit
 	$(MAKE) integration
+	$(MAKE) test-configs
 
 $(BUILD)/demo: tests/demo.c tests/harness.c tests/harness.h | deps-run
 	$(CC) $(CFLAGS) -Itests -o $@ tests/demo.c tests/harness.c -lm
