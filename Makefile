@@ -68,6 +68,7 @@ test: deps-test
 	$(MAKE) unit
 	$(MAKE) integration
 	$(MAKE) test-configs
+	$(MAKE) test-static
 
 $(BUILD)/demo: tests/demo.c tests/harness.c tests/harness.h | deps-run
 	$(CC) $(CFLAGS) -Itests -o $@ tests/demo.c tests/harness.c -lm

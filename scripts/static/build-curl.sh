@@ -1,0 +1,50 @@
+#!/bin/sh
+# build-curl.sh SRC BUILDDIR PREFIX
+#
+# A libcurl.a for build/probe-static: HTTP and HTTPS over OpenSSL and nothing else. probe gives
+# curl numeric addresses (CURLOPT_RESOLVE), speaks no proxy, follows no redirect and sends no
+# cookies, so those go too; the threaded resolver stays so that a name that did reach curl
+# could not block the loop. The CA bundle defaults to Debian's path, which is where a scratch
+# image puts it; there is no CA directory (it would need hashed links).
+# Installs PREFIX/lib/libcurl.a and PREFIX/include/curl/.
+set -eu
+
+[ $# -eq 3 ] || { echo "usage: $0 SRC BUILDDIR PREFIX" >&2; exit 2; }
+src=$(cd "$1" && pwd)
+build=$2
+prefix=$(mkdir -p "$3" && cd "$3" && pwd)
+: "${CC:=gcc}"
+: "${STATIC_OPT:=-Os -ffunction-sections -fdata-sections}"
+
+# Every core; not the calling make's jobserver, whose descriptors this script does not get.
+unset MAKEFLAGS MFLAGS
+jobs="-j$(nproc)"
+
+rm -rf "$build"
+mkdir -p "$build"
+cd "$build"
+echo "static: configuring curl ($(cat "$src/.debian-source" 2>/dev/null || echo "$src"))" >&2
+"$src/configure" \
+    CC="$CC" CFLAGS="$STATIC_OPT" \
+    --prefix="$prefix" --disable-shared --enable-static \
+    --disable-dependency-tracking --disable-silent-rules \
+    --enable-http --disable-ftp --disable-file --disable-ldap --disable-ldaps --disable-rtsp \
+    --disable-proxy --disable-dict --disable-telnet --disable-tftp --disable-pop3 \
+    --disable-imap --disable-smb --disable-smtp --disable-gopher --disable-mqtt \
+    --disable-manual --disable-libcurl-option --disable-sspi --disable-ntlm --disable-ntlm-wb \
+    --disable-tls-srp --disable-unix-sockets --disable-cookies --disable-doh --disable-mime \
+    --disable-crypto-auth --disable-dateparse --disable-dnsshuffle \
+    --disable-netrc --disable-progress-meter --disable-alt-svc --disable-hsts \
+    --disable-headers-api --disable-websockets --disable-get-easy-options \
+    --disable-openssl-auto-load-config \
+    --enable-ipv6 --enable-threaded-resolver --disable-ares \
+    --with-openssl --with-ca-bundle=/etc/ssl/certs/ca-certificates.crt --without-ca-path \
+    --without-ca-fallback \
+    --without-zlib --without-brotli --without-zstd --without-libidn2 --without-libpsl \
+    --without-libgsasl --without-librtmp --without-libssh2 --without-libssh --without-nghttp2 \
+    --without-ngtcp2 --without-nghttp3 --without-hyper --without-gssapi \
+    >configure.log 2>&1 || { tail -40 configure.log >&2; exit 1; }
+echo "static: building libcurl" >&2
+make "$jobs" -C lib >make.log 2>&1 || { tail -40 make.log >&2; exit 1; }
+make -C lib install >>make.log 2>&1
+make -C include install >>make.log 2>&1

@@ -1,0 +1,385 @@
+#!/bin/sh
+# tests/static/run.sh — build/probe-static in an empty root, against real servers.
+#
+# Run by `make test-static` (as root: it uses chroot), which sets:
+#   PROBE_STATIC             build/probe-static
+#   PROBE_STATIC_UNSTRIPPED  the same before strip (nm: which MySQL plugins are in)
+#   PROBE_DYNAMIC            build/probe (checks the fake MySQL 8 server itself)
+#   MYSQL_SHA2               tests/static/mysql_sha2.c, built
+#
+# The root holds only /probe, /etc/hosts, /etc/resolv.conf and /etc/ssl/certs/
+# ca-certificates.crt (a test CA) — what a FROM scratch image holds — and probe runs there
+# with an empty environment, as root and as an unprivileged user. On loopback: redis-server
+# with requirepass, mariadbd (mysql_native_password and ed25519 users, TLS), openssl s_server
+# (a certificate from the test CA, and one from no known CA), and the fake MySQL 8 server that
+# offers caching_sha2_password, which MariaDB cannot. Names (web.test, db.test, cache.test)
+# come from the root's /etc/hosts, read by c-ares.
+set -eu
+
+: "${PROBE_STATIC:?set PROBE_STATIC (make test-static sets it)}"
+: "${PROBE_STATIC_UNSTRIPPED:?}" "${PROBE_DYNAMIC:?}" "${MYSQL_SHA2:?}"
+PATH="$PATH:/usr/sbin:/sbin"
+
+passed=0
+failed=0
+pids=""
+ports=""
+tmp=""
+
+ok() {
+    passed=$((passed + 1))
+    printf 'ok   %s\n' "$1"
+}
+
+not_ok() {
+    failed=$((failed + 1))
+    printf 'FAIL %s\n' "$1"
+    shift
+    for line in "$@"; do printf '     %s\n' "$line"; done
+}
+
+die() {
+    printf 'test-static: %s\n' "$*" >&2
+    exit 1
+}
+
+cleanup() {
+    for p in $pids; do kill "$p" 2>/dev/null || true; done
+    for p in $pids; do wait "$p" 2>/dev/null || true; done
+    [ -z "$tmp" ] || rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+[ "$(id -u)" = 0 ] || die "needs root (chroot)"
+for f in "$PROBE_STATIC" "$PROBE_STATIC_UNSTRIPPED" "$PROBE_DYNAMIC" "$MYSQL_SHA2"; do
+    [ -x "$f" ] || die "$f: not built"
+done
+chroot=$(command -v chroot) || die "chroot not found (coreutils)"
+tmp=$(mktemp -d /tmp/probe-static-test.XXXXXX)
+chmod 755 "$tmp"
+
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# A loopback port nothing listens on, and that this script has not handed out yet.
+free_port() {
+    while :; do
+        p=$(($(od -An -N2 -tu2 /dev/urandom) % 30000 + 20000))
+        case " $ports " in *" $p "*) continue ;; esac
+        if [ -z "$(ss -Htan "( sport = :$p )")" ]; then
+            ports="$ports $p"
+            echo "$p"
+            return
+        fi
+    done
+}
+
+# wait_listen PORT PID NAME LOG: until PORT is listening; the server must stay alive.
+wait_listen() {
+    i=0
+    while [ -z "$(ss -Hltn "( sport = :$1 )")" ]; do
+        kill -0 "$2" 2>/dev/null || die "$3 exited: $(tail -5 "$4" 2>/dev/null)"
+        i=$((i + 1))
+        [ $i -lt 300 ] || die "$3 is not listening on $1 after 30s: $(tail -5 "$4" 2>/dev/null)"
+        sleep 0.1
+    done
+}
+
+# ---- the binary itself ------------------------------------------------------------------
+
+desc=$(file -b "$PROBE_STATIC")
+case "$desc" in
+*"statically linked"*) ok "file: $desc" ;;
+*) not_ok "file says statically linked" "$desc" ;;
+esac
+lddout=$(ldd "$PROBE_STATIC" 2>&1 || true)
+case "$lddout" in
+*"not a dynamic executable"*) ok "ldd: not a dynamic executable" ;;
+*) not_ok "ldd says not a dynamic executable" "$lddout" ;;
+esac
+# Built in, not dlopen()ed: Debian's libmariadb.a has only mysql_native_password.
+syms=$(nm "$PROBE_STATIC_UNSTRIPPED")
+for s in mysql_native_password caching_sha2_password sha256_password client_ed25519; do
+    if printf '%s\n' "$syms" | grep -q " [DdRr] ${s}_client_plugin\$"; then
+        ok "MySQL plugin $s is linked in"
+    else
+        not_ok "MySQL plugin $s is linked in" "no ${s}_client_plugin symbol"
+    fi
+done
+
+# ---- the root: the binary, hosts, resolv.conf, a CA bundle --------------------------------
+
+pki="$tmp/pki"
+mkdir -p "$pki"
+(
+    cd "$pki"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+        -subj /CN=probe-static-test-ca -keyout ca.key -out ca.crt
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=web.test \
+        -keyout srv.key -out srv.csr
+    printf 'subjectAltName=DNS:web.test,DNS:db.test,IP:127.0.0.1\n' >srv.ext
+    openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+        -extfile srv.ext -out srv.crt
+    # The same names, from a CA nobody trusts.
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+        -subj /CN=web.test -addext subjectAltName=DNS:web.test,IP:127.0.0.1 \
+        -keyout other.key -out other.crt
+    chmod 644 ./*.key
+) >"$tmp/pki.log" 2>&1 || die "openssl: $(tail -5 "$tmp/pki.log")"
+
+root="$tmp/root"
+mkdir -p "$root/etc/ssl/certs"
+cp "$PROBE_STATIC" "$root/probe"
+printf '127.0.0.1 localhost web.test db.test cache.test\n::1 localhost ip6-localhost\n' \
+    >"$root/etc/hosts"
+# Nothing answers DNS on 127.0.0.1:53: a name outside /etc/hosts fails at once.
+printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"$root/etc/resolv.conf"
+cp "$pki/ca.crt" "$root/etc/ssl/certs/ca-certificates.crt"
+chmod -R a+rX "$root"
+files=$(cd "$root" && find . -type f | sort | tr '\n' ' ')
+if [ "$files" = "./etc/hosts ./etc/resolv.conf ./etc/ssl/certs/ca-certificates.crt ./probe " ]; then
+    ok "the root holds only: $files"
+else
+    not_ok "the root holds only the binary, hosts, resolv.conf, CA bundle" "$files"
+fi
+
+# in_root [USER] ARGS...: run /probe in the root with an empty environment; sets out, rc, ms.
+in_root() {
+    spec=""
+    case "$1" in --user=*) spec="--userspec=${1#--user=}" && shift ;; esac
+    t0=$(now_ms)
+    out=$(env -i "$chroot" ${spec:+"$spec"} "$root" /probe "$@" 2>&1) && rc=0 || rc=$?
+    ms=$(($(now_ms) - t0))
+}
+
+# expect NAME RC PATTERN...: the last in_root exited RC and its output matches each grep ERE.
+expect() {
+    name=$1 want=$2
+    shift 2
+    if [ "$rc" != "$want" ]; then
+        not_ok "$name" "exit $rc, want $want" "$out"
+        return
+    fi
+    for pat in "$@"; do
+        if ! printf '%s\n' "$out" | grep -Eq -- "$pat"; then
+            not_ok "$name" "no match for /$pat/" "$out"
+            return
+        fi
+    done
+    ok "$name${ms:+ (${ms}ms)}"
+}
+
+in_root version
+expect "probe-static version" 0 '^probe [0-9]' '^libcurl 7\.[0-9.]+ \(OpenSSL/3' \
+    '^libmariadb 3\.' '^hiredis 0\.14' '^c-ares ' '^libyaml '
+printf '%s\n' "$out" | sed 's/^/     /'
+
+# ---- servers ------------------------------------------------------------------------------
+
+have_v6=0
+if ip -6 addr show dev lo 2>/dev/null | grep -q 'inet6 ::1/128'; then have_v6=1; fi
+
+redis_port=$(free_port)
+redis_pw="static-redis-pw"
+mkdir -p "$tmp/redis"
+{
+    [ $have_v6 = 1 ] && echo "bind 127.0.0.1 ::1" || echo "bind 127.0.0.1"
+    printf 'port %s\ndaemonize no\nprotected-mode no\nsave ""\nappendonly no\n' "$redis_port"
+    printf 'dir %s\nlogfile ""\nrequirepass %s\n' "$tmp/redis" "$redis_pw"
+} >"$tmp/redis/redis.conf"
+redis-server "$tmp/redis/redis.conf" >"$tmp/redis/log" 2>&1 &
+pids="$pids $!"
+wait_listen "$redis_port" $! redis-server "$tmp/redis/log"
+
+https_port=$(free_port)
+openssl s_server -accept "127.0.0.1:$https_port" -cert "$pki/srv.crt" -key "$pki/srv.key" \
+    -www -quiet >"$tmp/https.log" 2>&1 &
+pids="$pids $!"
+wait_listen "$https_port" $! "openssl s_server" "$tmp/https.log"
+
+other_port=$(free_port)
+openssl s_server -accept "127.0.0.1:$other_port" -cert "$pki/other.crt" -key "$pki/other.key" \
+    -www -quiet >"$tmp/other.log" 2>&1 &
+pids="$pids $!"
+wait_listen "$other_port" $! "openssl s_server (untrusted)" "$tmp/other.log"
+
+sha2_pw="static-sha2-pw"
+for mode in plain switch; do
+    sw=""
+    [ $mode = plain ] || sw=--switch
+    "$MYSQL_SHA2" app "$sha2_pw" ${sw:+"$sw"} >"$tmp/sha2-$mode.port" 2>"$tmp/sha2-$mode.log" &
+    pids="$pids $!"
+    i=0
+    until [ -s "$tmp/sha2-$mode.port" ]; do
+        i=$((i + 1))
+        [ $i -lt 100 ] || die "mysql_sha2 did not start: $(cat "$tmp/sha2-$mode.log")"
+        sleep 0.05
+    done
+done
+sha2_port=$(cat "$tmp/sha2-plain.port")
+sha2_switch_port=$(cat "$tmp/sha2-switch.port")
+
+mysql_port=$(free_port)
+mysql_pw="static-app-pw"
+ed_pw="static-ed-pw"
+plugdir=""
+for d in /usr/lib/mysql/plugin /usr/lib/mariadb/plugin /usr/lib64/mysql/plugin; do
+    [ -f "$d/auth_ed25519.so" ] && plugdir=$d && break
+done
+my="$tmp/mariadb"
+mkdir -p "$my"
+mariadb-install-db --no-defaults --datadir="$my/data" --auth-root-authentication-method=normal \
+    --skip-test-db --skip-name-resolve --user=root --skip-log-bin --tmpdir="$my" \
+    --innodb-buffer-pool-size=16M --innodb-log-file-size=8M --innodb-use-native-aio=0 \
+    >"$my/install.log" 2>&1 || die "mariadb-install-db: $(tail -5 "$my/install.log")"
+{
+    echo "DROP USER IF EXISTS ''@'localhost';"
+    echo "CREATE DATABASE app;"
+    echo "CREATE TABLE app.items (id INT PRIMARY KEY, name VARCHAR(32));"
+    echo "INSERT INTO app.items VALUES (1, 'one');"
+    echo "CREATE USER 'app'@'%' IDENTIFIED VIA mysql_native_password USING PASSWORD('$mysql_pw');"
+    echo "GRANT ALL PRIVILEGES ON app.* TO 'app'@'%';"
+    echo "CREATE DATABASE static_base_done;"
+    if [ -n "$plugdir" ]; then
+        echo "CREATE USER 'ed'@'%' IDENTIFIED VIA ed25519 USING PASSWORD('$ed_pw');"
+        echo "GRANT ALL PRIVILEGES ON app.* TO 'ed'@'%';"
+        echo "CREATE DATABASE static_ed25519_done;"
+    fi
+} >"$my/init.sql"
+set -- --no-defaults --datadir="$my/data" --socket="$my/mysql.sock" --port="$mysql_port" \
+    --bind-address=127.0.0.1 --pid-file="$my/mariadbd.pid" --log-error="$my/error.log" \
+    --tmpdir="$my" --init-file="$my/init.sql" --user=root --skip-networking=0 \
+    --skip-name-resolve --skip-log-bin --performance-schema=OFF --innodb-buffer-pool-size=16M \
+    --innodb-log-file-size=8M --innodb-use-native-aio=0 --loose-feedback=OFF \
+    --ssl-ca="$pki/ca.crt" --ssl-cert="$pki/srv.crt" --ssl-key="$pki/srv.key"
+[ -z "$plugdir" ] || set -- "$@" --plugin-dir="$plugdir" --plugin-load-add=auth_ed25519
+mariadbd "$@" >"$my/stdout.log" 2>&1 &
+pids="$pids $!"
+mysql_pid=$!
+wait_listen "$mysql_port" $mysql_pid mariadbd "$my/error.log"
+# The init file has run when its last database exists.
+i=0
+until [ -d "$my/data/static_base_done" ]; do
+    kill -0 $mysql_pid 2>/dev/null || die "mariadbd exited: $(tail -5 "$my/error.log")"
+    i=$((i + 1))
+    [ $i -lt 300 ] || die "mariadbd: the init file did not run: $(tail -5 "$my/error.log")"
+    sleep 0.1
+done
+[ -z "$plugdir" ] || [ -d "$my/data/static_ed25519_done" ] ||
+    die "mariadbd: the ed25519 user was not created: $(tail -5 "$my/error.log")"
+
+# ---- the fake MySQL 8 server is honest --------------------------------------------------
+# The dynamic build loads Debian's caching_sha2_password.so; without it, it must fail.
+
+t_dyn() {
+    out=$(env "$@" 2>&1) && rc=0 || rc=$?
+    ms=""
+}
+t_dyn "$PROBE_DYNAMIC" check "mysql://app:$sha2_pw@127.0.0.1:$sha2_port/app"
+expect "fake MySQL 8: the dynamic probe passes with Debian's plugin" 0 '^PASS .*ping ok'
+t_dyn MARIADB_PLUGIN_DIR=/nonexistent "$PROBE_DYNAMIC" check \
+    "mysql://app:$sha2_pw@127.0.0.1:$sha2_port/app"
+expect "fake MySQL 8: a client without caching_sha2_password fails" 1 \
+    '^FAIL .*caching_sha2_password'
+
+# ---- probe-static in the root ------------------------------------------------------------
+
+web="web=https://web.test:$https_port/"
+db="db=mysql://app:$mysql_pw@db.test:$mysql_port/app"
+cache="cache=redis://:$redis_pw@cache.test:$redis_port/0"
+sha2="sha2=mysql://app:$sha2_pw@127.0.0.1:$sha2_port/app"
+sha2sw="sha2switch=mysql://app:$sha2_pw@127.0.0.1:$sha2_switch_port/app"
+set -- "$web" "$db" "$cache" "$sha2" "$sha2sw"
+n=5
+if [ -n "$plugdir" ]; then
+    set -- "$@" "ed25519=mysql://ed:$ed_pw@127.0.0.1:$mysql_port/app"
+    n=6
+fi
+
+for who in 0:0 65534:65534; do
+    in_root --user=$who check "$@"
+    expect "as $who: HTTPS (default CA bundle), MySQL, Redis by name, caching_sha2_password" 0 \
+        '^PASS web .* 200 ' '^PASS db .*ping ok' '^PASS cache .*PONG' '^PASS sha2 .*ping ok' \
+        '^PASS sha2switch .*ping ok'
+    if [ "$(printf '%s\n' "$out" | grep -c '^PASS ')" != $n ]; then
+        not_ok "as $who: $n PASS lines" "$out"
+    fi
+done
+if [ -n "$plugdir" ]; then
+    if printf '%s\n' "$out" | grep -q '^PASS ed25519 .*ping ok'; then
+        ok "ed25519 (MariaDB) passes"
+    else
+        not_ok "ed25519 (MariaDB) passes" "$out"
+    fi
+else
+    not_ok "ed25519 tested" "auth_ed25519.so not found: install mariadb-server"
+fi
+
+in_root check --json "$web" "$cache"
+expect "--json: the health document" 0 '"status": ?"pass"'
+
+in_root check --cacert /etc/ssl/certs/ca-certificates.crt "https://127.0.0.1:$https_port/"
+expect "HTTPS by address with --cacert" 0 '^PASS https .* 200 '
+
+in_root check "https://web.test:$other_port/"
+expect "HTTPS from an unknown CA fails" 1 '^FAIL https .*tls: '
+
+in_root check "redis://:wrong-password@cache.test:$redis_port/0"
+expect "Redis with a wrong password fails" 1 '^FAIL redis .*(WRONGPASS|invalid password)'
+
+if [ $have_v6 = 1 ]; then
+    in_root check "redis://:$redis_pw@[::1]:$redis_port/0"
+    expect "Redis over ::1" 0 '^PASS redis .*PONG'
+fi
+
+in_root check "mysql://app:wrong-password@db.test:$mysql_port/app"
+expect "MySQL with a wrong password fails" 1 '^FAIL mysql .*1045 Access denied'
+
+in_root check "mysql://app:wrong-password@127.0.0.1:$sha2_port/app"
+expect "caching_sha2_password with a wrong password fails" 1 '^FAIL mysql .*1045 Access denied'
+
+in_root check "mysql://app:$mysql_pw@db.test:$mysql_port/app?query=SELECT%20name%20FROM%20items"
+expect "MySQL query" 0 '^PASS mysql .*query ok: one'
+
+# No ssl-ca: Connector/C asks OpenSSL for its default, which must be the root's bundle.
+in_root check "mysql://app:$mysql_pw@db.test:$mysql_port/app?ssl-mode=verify-identity"
+expect "MySQL TLS verified against the default CA bundle" 0 '^PASS mysql .*ping ok'
+
+# Connector/C names the OS user when none is given (getpwuid in a root without passwd).
+in_root --user=65534:65534 check "mysql://db.test:$mysql_port/app"
+expect "MySQL without a user, unprivileged, no /etc/passwd: an answer, not a crash" 1 \
+    '^FAIL mysql .*1045 Access denied'
+
+in_root check --timeout 1s "tcp://nowhere.invalid:80"
+expect "a name outside /etc/hosts fails in dns (c-ares, no NSS)" 1 '^FAIL tcp .*dns'
+
+# A peer that accepts and never speaks MySQL: the deadline holds.
+in_root check --timeout 500ms "mysql://app:x@127.0.0.1:$redis_port/app"
+expect "the deadline holds (500ms)" 1 '^FAIL mysql .*timeout after 500ms'
+if [ "$ms" -gt 800 ]; then
+    not_ok "the 500ms deadline run took ${ms}ms (bound: 600ms + exec)"
+fi
+
+# The sidecar: serve from the root, asked by the dynamic build from outside.
+serve_port=$(free_port)
+env -i "$chroot" "$root" /probe serve --listen "127.0.0.1:$serve_port" --interval 1s \
+    "$cache" "$db" >"$tmp/serve.log" 2>&1 &
+serve_pid=$!
+pids="$pids $serve_pid"
+wait_listen "$serve_port" $serve_pid "probe-static serve" "$tmp/serve.log"
+i=0
+until "$PROBE_DYNAMIC" check -q "http://127.0.0.1:$serve_port/ready" >/dev/null 2>&1; do
+    i=$((i + 1))
+    [ $i -lt 50 ] || break
+    sleep 0.1
+done
+t_dyn "$PROBE_DYNAMIC" check --expect-body '"status":"pass"' "http://127.0.0.1:$serve_port/health"
+expect "probe-static serve: /health from the root" 0 '^PASS http .* 200 '
+kill "$serve_pid" 2>/dev/null || true
+wait "$serve_pid" 2>/dev/null && rc=0 || rc=$?
+out=$(cat "$tmp/serve.log")
+ms=""
+expect "probe-static serve: SIGTERM, exit 0" 0
+
+printf 'test-static: %d passed, %d failed\n' "$passed" "$failed"
+[ "$failed" = 0 ]
