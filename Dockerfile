@@ -1,0 +1,78 @@
+# probe: the container image.
+#
+#   base        Debian slim + the packages the static build and the unit tests need
+#   build       `make static`: build/probe-static, one fully static binary
+#   test        unit tests, and the static binary run in an empty root; production takes
+#               its binary from here, so an image is never made from an untested binary
+#   production  FROM scratch: /probe, CA certificates, /etc/passwd and /etc/group
+#
+#   docker build -t probe .                  (BuildKit; Docker 23 or newer)
+#   podman build --format docker -t probe .  (keeps the HEALTHCHECK; `make image-test` does this)
+#
+# Other images take only the binary:  COPY --from=probe /probe /usr/local/bin/probe
+#
+# No `# syntax=` line on purpose: it makes BuildKit pull a frontend image from Docker Hub,
+# and everything used here (RUN --mount=type=cache) is in the built-in frontend already.
+
+ARG DEBIAN_VERSION=bookworm
+
+FROM debian:${DEBIAN_VERSION}-slim AS base
+ENV DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8
+# Keep downloaded .debs: /var/cache/apt is a cache mount, shared between builds, not a layer.
+RUN rm -f /etc/apt/apt.conf.d/docker-clean \
+ && echo 'Binary::apt::APT::Keep-Downloaded-Packages "true";' >/etc/apt/apt.conf.d/keep-downloads
+# The package lists live in the Makefile (PKGS_BUILD, mk/static.mk's PKGS_STATIC): only those
+# two files are copied here, so this layer changes only when they do. libcriterion-dev is
+# for the unit tests in the test stage.
+WORKDIR /src
+COPY Makefile ./
+COPY mk/static.mk mk/
+RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \
+    --mount=type=cache,target=/var/lib/apt/lists,sharing=locked \
+    apt-get update -qq \
+ && apt-get install -y -qq --no-install-recommends make libcriterion-dev >/dev/null \
+ && make deps-build deps-static
+
+FROM base AS build
+# libcurl and MariaDB Connector/C, built from Debian's source packages, depend only on the
+# static build's scripts: their layer stays cached while probe's own sources change.
+COPY scripts/static/ scripts/static/
+RUN make build/static/prefix/lib/libcurl.a build/static/prefix/lib/libmariadbclient.a
+COPY probe/ probe/
+RUN make static
+
+FROM build AS test
+COPY tests/ tests/
+# Unit tests only: the integration suite starts MariaDB, Redis and TLS servers and belongs to
+# `make test` on the host (and `make image-test` runs this image against a real Redis).
+# PKGS_TEST is narrowed to what the unit tests link against, so no server gets installed.
+RUN make unit PKGS_TEST='$(PKGS_BUILD) libcriterion-dev'
+# The static binary: no program interpreter, runs in an empty root with no /etc at all,
+# and a check of a closed loopback port fails with exit 1 (never 2, which Docker reserves).
+RUN set -eu; \
+    if readelf -l build/probe-static | grep -q 'program interpreter'; then \
+        echo "build/probe-static is dynamically linked" >&2; exit 1; fi; \
+    mkdir -p /empty /out; cp build/probe-static /empty/probe; \
+    chroot /empty /probe version; \
+    rc=0; chroot /empty /probe check --timeout 1s tcp://127.0.0.1:1 || rc=$?; \
+    [ "$rc" = 1 ] || { echo "check of a closed port exited $rc, want 1" >&2; exit 1; }; \
+    install -m 0755 build/probe-static /out/probe
+
+FROM base AS rootfs
+# The only user: probe (65532, as distroless' nonroot). root stays for files it owns.
+RUN mkdir -p /rootfs/etc/ssl/certs \
+ && printf '%s\n' 'root:x:0:0:root:/root:/sbin/nologin' \
+                   'probe:x:65532:65532:probe:/nonexistent:/sbin/nologin' >/rootfs/etc/passwd \
+ && printf '%s\n' 'root:x:0:' 'probe:x:65532:' >/rootfs/etc/group \
+ && chmod 0644 /rootfs/etc/passwd /rootfs/etc/group \
+ && cp /etc/ssl/certs/ca-certificates.crt /rootfs/etc/ssl/certs/
+
+FROM scratch AS production
+COPY --from=rootfs /rootfs/ /
+COPY --from=test /out/probe /probe
+USER 65532:65532
+EXPOSE 8080
+ENTRYPOINT ["/probe"]
+CMD ["serve", "--listen", "0.0.0.0:8080"]
+HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
+    CMD ["/probe", "check", "--timeout", "2s", "http://127.0.0.1:8080/ready"]
