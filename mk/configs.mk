@@ -4,8 +4,8 @@
 
 CONFIGS_DIR   := config
 CONFIGS_PROBE := $(BUILD)/probe
-CONFIGS_SRCS  := $(wildcard tests/configs/*.c) tests/json_reader.c
-CONFIGS_DEPS  := $(CONFIGS_SRCS) $(wildcard tests/configs/*.h) tests/harness.h
+CONFIGS_SRCS  := $(wildcard tests/configs/*.c) tests/json_reader.c probe/util.c
+CONFIGS_DEPS  := $(CONFIGS_SRCS) $(wildcard tests/configs/*.h) tests/harness.h probe/util.h
 # Recursive (=) like PCFLAGS: pkg-config runs once deps-build has installed libyaml-dev.
 CONFIGS_YAML   = $(shell pkg-config --cflags --libs yaml-0.1 2>/dev/null || echo -lyaml)
 
@@ -13,7 +13,7 @@ CONFIGS_YAML   = $(shell pkg-config --cflags --libs yaml-0.1 2>/dev/null || echo
 
 $(BUILD)/test_configs: $(CONFIGS_DEPS) | deps-build
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -O1 $(SAN) -Itests -o $@ $(CONFIGS_SRCS) $(CONFIGS_YAML)
+	$(CC) $(CFLAGS) -O1 $(SAN) -Itests -Iprobe -o $@ $(CONFIGS_SRCS) $(CONFIGS_YAML)
 
 test-configs: $(BUILD)/test_configs $(CONFIGS_PROBE)
 	$(BUILD)/test_configs $(CONFIGS_DIR) $(CONFIGS_PROBE)

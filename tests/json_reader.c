@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "util.h"
 
 void
 pt_copy_field(char *dst, size_t dstlen, const char *src, size_t n)
@@ -25,39 +26,13 @@ json_ws(const char *p)
     return p;
 }
 
-/* One UTF-8 sequence starting at p, or NULL when it is not valid (overlong, surrogate, ...). */
+/* One UTF-8 sequence starting at s, or NULL when it is not valid: probe's own decoder decides. */
 static const char *
 json_utf8(const char *s)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    unsigned int cp, min;
-    int n, i;
+    size_t len;
 
-    if (p[0] < 0x80)
-        return s + 1;
-    if ((p[0] & 0xe0) == 0xc0) {
-        n = 1;
-        cp = p[0] & 0x1fu;
-        min = 0x80;
-    } else if ((p[0] & 0xf0) == 0xe0) {
-        n = 2;
-        cp = p[0] & 0x0fu;
-        min = 0x800;
-    } else if ((p[0] & 0xf8) == 0xf0) {
-        n = 3;
-        cp = p[0] & 0x07u;
-        min = 0x10000;
-    } else {
-        return NULL;
-    }
-    for (i = 1; i <= n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return NULL;
-        cp = (cp << 6) | (p[i] & 0x3fu);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return NULL;
-    return s + 1 + n;
+    return utf8_next(s, strnlen(s, 4), &len) ? s + len : NULL;
 }
 
 static const char *

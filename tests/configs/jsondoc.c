@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "configs.h"
+#include "util.h"
 
 #define JSON_DEPTH_MAX 64
 
@@ -136,40 +137,6 @@ jp_hex4(struct jparser *jp)
     return v;
 }
 
-/* The length of the valid UTF-8 sequence at s, or 0. */
-static int
-utf8_len(const unsigned char *s)
-{
-    unsigned long cp, min;
-    int n, i;
-
-    if (s[0] < 0x80)
-        return 1;
-    if ((s[0] & 0xe0) == 0xc0) {
-        n = 2;
-        cp = s[0] & 0x1fu;
-        min = 0x80;
-    } else if ((s[0] & 0xf0) == 0xe0) {
-        n = 3;
-        cp = s[0] & 0x0fu;
-        min = 0x800;
-    } else if ((s[0] & 0xf8) == 0xf0) {
-        n = 4;
-        cp = s[0] & 0x07u;
-        min = 0x10000;
-    } else {
-        return 0;
-    }
-    for (i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3fu);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
 /* A string at jp->p (on its opening quote), decoded into a new buffer. */
 static char *
 jp_string(struct jparser *jp)
@@ -246,9 +213,9 @@ jp_string(struct jparser *jp)
             continue;
         }
         {
-            int n = utf8_len((const unsigned char *)jp->p);
+            size_t n = 0;
 
-            if (n == 0) {
+            if (!utf8_next(jp->p, strnlen(jp->p, 4), &n)) {
                 jp_fail(jp, "invalid UTF-8 in a string");
                 goto fail;
             }
