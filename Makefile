@@ -37,9 +37,10 @@ $(BUILD)/obj/%.o: probe/%.c | deps-build
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(PCFLAGS) -MMD -MP -c $< -o $@
 
+# The test build carries test-only hooks (PROBE_TEST_HOOKS); the shipped binaries do not.
 $(BUILD)/asan/%.o: probe/%.c | deps-build
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(PCFLAGS) -O1 $(SAN) -MMD -MP -c $< -o $@
+	$(CC) $(CFLAGS) $(PCFLAGS) -O1 $(SAN) -DPROBE_TEST_HOOKS -MMD -MP -c $< -o $@
 
 $(BUILD)/probe: $(OBJS)
 	$(CC) $(CFLAGS) -o $@ $^ $(LIBS)

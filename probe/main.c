@@ -34,6 +34,19 @@ write_all(const struct buf *b)
     fflush(stdout);
 }
 
+#ifdef PROBE_TEST_HOOKS
+/* Test builds only: PROBE_TEST_STALL_MS blocks the loop the way a stuck library call would,
+ * so the tests can prove that the watchdog ends the run anyway. */
+static void
+test_hook_stall(void)
+{
+    const char *ms = getenv("PROBE_TEST_STALL_MS");
+
+    if (ms != NULL)
+        usleep((useconds_t)atol(ms) * 1000);
+}
+#endif
+
 static int
 cmd_check(int argc, char **argv)
 {
@@ -59,6 +72,9 @@ cmd_check(int argc, char **argv)
     r.on_done = run_over_cb;
     watchdog_arm(&r, s.timeout_ms + WATCHDOG_GRACE_MS);
     run_start(&r);
+#ifdef PROBE_TEST_HOOKS
+    test_hook_stall();
+#endif
     if (r.pending > 0)
         ev_run(loop, 0);
     if (s.json)

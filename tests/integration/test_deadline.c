@@ -224,3 +224,31 @@ Test(deadline, holds_with_a_sub_second_timeout, .timeout = 20)
     PT_ASSERT_WITHIN(&r, 250 + SLACK_MS);
     assert_timeout(&r, "http", 250, "request|response");
 }
+
+/* The test build's PROBE_TEST_STALL_MS blocks the loop like a stuck library call: the
+ * watchdog, a timer signal independent of the loop, must still end the run at the deadline
+ * and name every unfinished check with the phase it was in. */
+Test(deadline, watchdog_ends_a_stuck_loop_and_names_the_unfinished_checks, .timeout = 20)
+{
+    char web[128];
+    int port, fd = harness_silent_listener(&port);
+    const char *argv[] = {"check", "--timeout", "500ms", web, "closed=tcp://127.0.0.1:1", NULL};
+    const char *env[] = {"PROBE_TEST_STALL_MS=5000", NULL};
+    struct probe_result r;
+
+    cr_assert(fd >= 0);
+    snprintf(web, sizeof(web), "web=http://127.0.0.1:%d/", port);
+    pt_run(&r, argv, env);
+    close(fd);
+    PT_ASSERT_EXIT(&r, 1);
+    PT_ASSERT_WITHIN(&r, 600);
+    cr_assert(pt_match(r.out,
+                       "^FAIL web +http://127\\.0\\.0\\.1:[0-9]+/ +timeout after 500ms "
+                       "\\(connect, watchdog\\)$",
+                       0) &&
+                  pt_match(r.out,
+                           "^FAIL closed +tcp://127\\.0\\.0\\.1:1 +timeout after 500ms "
+                           "\\(connect, watchdog\\)$",
+                           0),
+              "both unfinished checks named, with their phase" PT_OUT, PT_ARGS(&r));
+}
