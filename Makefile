@@ -70,6 +70,7 @@ test: deps-test
 	$(MAKE) integration
 	$(MAKE) test-configs
 	$(MAKE) test-static
+	$(MAKE) test-faults
 
 $(BUILD)/demo: tests/demo.c tests/harness.c tests/harness.h | deps-run
 	$(CC) $(CFLAGS) -Itests -o $@ tests/demo.c tests/harness.c -lm
@@ -100,3 +101,4 @@ clean:
 -include mk/static.mk
 -include mk/image.mk
 -include mk/configs.mk
+-include mk/faults.mk

@@ -72,7 +72,39 @@ check_done(struct check *c, enum check_status st, const char *fmt, ...)
     c->wall_end = (long)time(NULL);
     c->status = st;
     ev_timer_stop(c->loop, &c->deadline);
+    ev_timer_stop(c->loop, &c->attempt);
     run_check_finished(c->run);
+}
+
+static void
+check_attempt_cb(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    struct check *c = w->data;
+
+    (void)loop;
+    (void)revents;
+    if (c->status == CHECK_PENDING && c->ops->attempt_timeout != NULL)
+        c->ops->attempt_timeout(c);
+}
+
+void
+check_attempt_arm(struct check *c)
+{
+    int left = c->naddrs - c->addr_idx;
+
+    ev_timer_stop(c->loop, &c->attempt);
+    if (left <= 1 || c->status != CHECK_PENDING)
+        return;
+    ev_init(&c->attempt, check_attempt_cb);
+    c->attempt.data = c;
+    ev_timer_set(&c->attempt, ev_timer_remaining(c->loop, &c->deadline) / left, 0.);
+    ev_timer_start(c->loop, &c->attempt);
+}
+
+void
+check_attempt_stop(struct check *c)
+{
+    ev_timer_stop(c->loop, &c->attempt);
 }
 
 /* Short lower-case texts, the words an operator expects from curl and ping. */

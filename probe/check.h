@@ -46,6 +46,9 @@ struct check_ops {
     /* Brings c->phase up to date from the library's own view, before a timeout is reported;
      * may be NULL when the kind tracks its phase as it goes. */
     void (*sync_phase)(struct check *c);
+    /* The current address got its share of the deadline without connecting: give it up and
+     * try the next one. May be NULL for kinds that leave this to their library (curl). */
+    void (*attempt_timeout)(struct check *c);
     /* Frees the kind's run-wide state (run->kind_state[kind]); may be NULL. */
     void (*run_free)(struct run *r);
 };
@@ -72,6 +75,7 @@ struct check {
     long wall_end; /* time(NULL) when done, for the health document */
 
     ev_timer deadline;
+    ev_timer attempt; /* per-address share of the deadline, when several addresses remain */
     struct check_addr addrs[CHECK_MAX_ADDRS];
     int naddrs;
     int addr_idx;  /* the address being tried */
@@ -93,6 +97,10 @@ void check_done(struct check *c, enum check_status st, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Moves to the next phase (for timeout messages). */
 void check_phase(struct check *c, enum check_phase phase);
+/* Each address gets an equal share of what is left of the deadline, so a first address that
+ * silently drops SYNs cannot use it all; the timer is armed only while others remain. */
+void check_attempt_arm(struct check *c);
+void check_attempt_stop(struct check *c);
 /* Text for a socket errno: "connection refused", "network unreachable", ... */
 const char *check_errno_text(int err);
 

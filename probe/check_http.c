@@ -49,6 +49,7 @@ struct http_state {
     enum http_stop stop;
     long status;
     curl_socket_t fd; /* curl's socket, to tell a stuck connect from a stuck TLS handshake */
+    int socket_errno; /* why socket() failed: curl does not keep it */
 };
 
 static void http_multi_done(struct http_multi *m);
@@ -277,6 +278,8 @@ http_verdict(struct check *c, CURLcode rc)
         return;
     }
     curl_easy_getinfo(st->easy, CURLINFO_OS_ERRNO, &os_errno);
+    if (os_errno == 0)
+        os_errno = st->socket_errno;
     switch (rc) {
     case CURLE_COULDNT_CONNECT:
         check_done(c, CHECK_FAIL, "%s",
@@ -335,6 +338,21 @@ http_multi_done(struct http_multi *m)
     }
 }
 
+/* curl opens its sockets through here so that a failing socket() (EMFILE) keeps its errno. */
+static curl_socket_t
+http_opensocket_cb(void *userp, curlsocktype purpose, struct curl_sockaddr *a)
+{
+    struct check *c = userp;
+    struct http_state *st = c->priv;
+    curl_socket_t fd;
+
+    (void)purpose;
+    fd = socket(a->family, a->socktype | SOCK_CLOEXEC, a->protocol);
+    if (fd == CURL_SOCKET_BAD)
+        st->socket_errno = errno;
+    return fd;
+}
+
 static int
 http_sockopt_cb(void *userp, curl_socket_t fd, curlsocktype purpose)
 {
@@ -378,22 +396,23 @@ http_url(const struct url *u)
     return b.p;
 }
 
-/* Hands curl the addresses we resolved, so it never runs a resolver of its own. */
+/*
+ * Hands curl the address we are trying, so it never runs a resolver of its own. One address
+ * at a time: curl 7.88 driven by multi_socket does not move on to a second address when the
+ * first one drops SYNs, so probe moves on itself (http_attempt_timeout).
+ */
 static struct curl_slist *
 http_resolve_list(const struct check *c)
 {
     struct buf b;
     struct curl_slist *list;
+    const struct check_addr *a = &c->addrs[c->addr_idx];
 
     if (c->naddrs == 0)
         return NULL;
     buf_init(&b);
     buf_addf(&b, "%s:%d:", c->t->url.host, c->t->url.port);
-    for (int i = 0; i < c->naddrs; i++) {
-        const struct check_addr *a = &c->addrs[i];
-
-        buf_addf(&b, a->sa.ss_family == AF_INET6 ? "%s[%s]" : "%s%s", i ? "," : "", a->text);
-    }
+    buf_addf(&b, a->sa.ss_family == AF_INET6 ? "[%s]" : "%s", a->text);
     list = b.oom ? NULL : curl_slist_append(NULL, buf_str(&b));
     buf_free(&b);
     return list;
@@ -443,6 +462,8 @@ http_setup(struct check *c, struct http_state *st)
         curl_easy_setopt(e, CURLOPT_USERNAME, t->url.user);
         curl_easy_setopt(e, CURLOPT_PASSWORD, t->url.pass ? t->url.pass : "");
     }
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, http_opensocket_cb);
+    curl_easy_setopt(e, CURLOPT_OPENSOCKETDATA, c);
     curl_easy_setopt(e, CURLOPT_SOCKOPTFUNCTION, http_sockopt_cb);
     curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, c);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, http_closesocket_cb);
@@ -458,6 +479,46 @@ http_setup(struct check *c, struct http_state *st)
     if (t->cacert != NULL)
         curl_easy_setopt(e, CURLOPT_CAINFO, t->cacert);
     return 0;
+}
+
+/* One transfer to the current address; a new easy handle per address. */
+static int
+http_attempt(struct check *c)
+{
+    struct http_multi *m = c->run->kind_state[KIND_HTTP];
+    struct http_state *st = c->priv;
+
+    st->fd = CURL_SOCKET_BAD;
+    st->easy = curl_easy_init();
+    if (st->easy == NULL || http_setup(c, st) < 0) {
+        check_done(c, CHECK_FAIL, "cannot set up the HTTP request");
+        return -1;
+    }
+    if (curl_multi_add_handle(m->multi, st->easy) != CURLM_OK) {
+        check_done(c, CHECK_FAIL, "cannot start the HTTP request");
+        return -1;
+    }
+    st->in_multi = 1;
+    check_attempt_arm(c);
+    return 0;
+}
+
+/* Frees one attempt's handle and lists, keeping the state for the next attempt. */
+static void
+http_attempt_free(struct check *c)
+{
+    struct http_state *st = c->priv;
+
+    http_detach(c);
+    if (st->easy != NULL)
+        curl_easy_cleanup(st->easy);
+    st->easy = NULL;
+    curl_slist_free_all(st->headers);
+    st->headers = NULL;
+    curl_slist_free_all(st->resolve);
+    st->resolve = NULL;
+    free(st->url);
+    st->url = NULL;
 }
 
 static int
@@ -476,19 +537,23 @@ http_start(struct check *c)
         return -1;
     }
     c->priv = st;
-    st->fd = CURL_SOCKET_BAD;
     buf_init(&st->body);
-    st->easy = curl_easy_init();
-    if (st->easy == NULL || http_setup(c, st) < 0) {
-        check_done(c, CHECK_FAIL, "cannot set up the HTTP request");
-        return -1;
-    }
-    if (curl_multi_add_handle(m->multi, st->easy) != CURLM_OK) {
-        check_done(c, CHECK_FAIL, "cannot start the HTTP request");
-        return -1;
-    }
-    st->in_multi = 1;
-    return 0;
+    return http_attempt(c);
+}
+
+/* The share of the deadline ran out: if TCP never came up, try the next address. */
+static void
+http_attempt_timeout(struct check *c)
+{
+    struct http_state *st = c->priv;
+    struct sockaddr_storage peer;
+    socklen_t len = sizeof(peer);
+
+    if (st->fd != CURL_SOCKET_BAD && getpeername(st->fd, (struct sockaddr *)&peer, &len) == 0)
+        return; /* connected: this address keeps the rest of the deadline */
+    http_attempt_free(c);
+    c->addr_idx++;
+    http_attempt(c);
 }
 
 /*
@@ -529,12 +594,7 @@ http_cleanup(struct check *c)
 
     if (st == NULL)
         return;
-    http_detach(c);
-    if (st->easy != NULL)
-        curl_easy_cleanup(st->easy);
-    curl_slist_free_all(st->headers);
-    curl_slist_free_all(st->resolve);
-    free(st->url);
+    http_attempt_free(c);
     buf_free(&st->body);
     free(st);
     c->priv = NULL;
@@ -548,5 +608,6 @@ const struct check_ops check_http_ops = {
     .abort = http_abort,
     .cleanup = http_cleanup,
     .sync_phase = http_sync_phase,
+    .attempt_timeout = http_attempt_timeout,
     .run_free = http_run_free,
 };

@@ -70,8 +70,11 @@ mysql_wait(struct check *c, int status)
     mysql_watch_stop(c);
     if (status & MYSQL_WAIT_READ) {
         events |= EV_READ;
-        if (st->step == STEP_CONNECT)
+        if (st->step == STEP_CONNECT) {
+            /* TCP is up: this address is reachable, it keeps the rest of the deadline. */
+            check_attempt_stop(c);
             check_phase(c, PHASE_AUTH);
+        }
     }
     if (status & (MYSQL_WAIT_WRITE | MYSQL_WAIT_EXCEPT))
         events |= EV_WRITE;
@@ -286,6 +289,8 @@ mysql_connect_next(struct check *c)
                                       u->pass, u->db, (unsigned int)u->port, u->socket, 0);
     if (status != 0) {
         mysql_wait(c, status);
+        if (c->phase == PHASE_CONNECT)
+            check_attempt_arm(c);
         return 0;
     }
     st->connected = ret != NULL;
@@ -334,6 +339,18 @@ mysql_abort(struct check *c)
     }
 }
 
+/* This address had its share of the deadline without a TCP connection: try the next. */
+static void
+mysql_attempt_timeout(struct check *c)
+{
+    struct mysql_state *st = c->priv;
+
+    mysql_abort(c);
+    snprintf(st->last_err, sizeof(st->last_err), "2003 connection timed out");
+    c->addr_idx++;
+    mysql_connect_next(c);
+}
+
 static void
 mysql_cleanup(struct check *c)
 {
@@ -350,5 +367,6 @@ const struct check_ops check_mysql_ops = {
     .abort = mysql_abort,
     .cleanup = mysql_cleanup,
     .sync_phase = NULL,
+    .attempt_timeout = mysql_attempt_timeout,
     .run_free = NULL,
 };

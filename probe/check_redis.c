@@ -179,6 +179,7 @@ redis_connect_cb(const redisAsyncContext *ac, int status)
         check_done(c, CHECK_FAIL, "%s", st->last_err);
         return;
     }
+    check_attempt_stop(c);
     check_phase(c, c->t->url.pass != NULL ? PHASE_AUTH : PHASE_RESPONSE);
 }
 
@@ -228,6 +229,7 @@ redis_connect_next(struct check *c)
     redisAsyncSetDisconnectCallback(ac, redis_disconnect_cb);
     /* Commands queue until the connection is up; hiredis writes them once it is writable. */
     redis_converse(c);
+    check_attempt_arm(c);
     return 0;
 }
 
@@ -266,6 +268,18 @@ redis_abort(struct check *c)
     st->c = c;
 }
 
+/* This address had its share of the deadline: drop its connection, try the next. */
+static void
+redis_attempt_timeout(struct check *c)
+{
+    struct redis_state *st = c->priv;
+
+    redis_abort(c);
+    snprintf(st->last_err, sizeof(st->last_err), "connection timed out");
+    c->addr_idx++;
+    redis_connect_next(c);
+}
+
 static void
 redis_cleanup(struct check *c)
 {
@@ -282,5 +296,6 @@ const struct check_ops check_redis_ops = {
     .abort = redis_abort,
     .cleanup = redis_cleanup,
     .sync_phase = NULL,
+    .attempt_timeout = redis_attempt_timeout,
     .run_free = NULL,
 };

@@ -51,6 +51,7 @@ tcp_writable_cb(struct ev_loop *loop, ev_io *w, int revents)
     (void)revents;
     if (getsockopt(st->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
         err = errno;
+    check_attempt_stop(c);
     if (err != 0) {
         tcp_fail_or_next(c, err);
         return;
@@ -84,6 +85,13 @@ tcp_try_next(struct check *c)
     ev_io_init(&st->io, tcp_writable_cb, st->fd, EV_WRITE);
     st->io.data = c;
     ev_io_start(c->loop, &st->io);
+    check_attempt_arm(c);
+}
+
+static void
+tcp_attempt_timeout(struct check *c)
+{
+    tcp_fail_or_next(c, ETIMEDOUT);
 }
 
 static int
@@ -123,5 +131,6 @@ const struct check_ops check_tcp_ops = {
     .start = tcp_start,
     .abort = tcp_abort,
     .cleanup = tcp_cleanup,
+    .attempt_timeout = tcp_attempt_timeout,
     .run_free = NULL,
 };

@@ -50,6 +50,7 @@ run_init(struct run *r, struct ev_loop *loop, const struct target *targets, size
         c->loop = loop;
         ev_timer_init(&c->deadline, run_deadline_cb, 0., 0.);
         c->deadline.data = c;
+        ev_timer_init(&c->attempt, NULL, 0., 0.);
     }
     return 0;
 }
@@ -100,6 +101,7 @@ run_finish(struct run *r)
         if (c->status == CHECK_PENDING)
             check_done(c, CHECK_FAIL, "cancelled (%s)", check_phase_name(c->phase));
         ev_timer_stop(r->loop, &c->deadline);
+        ev_timer_stop(r->loop, &c->attempt);
         resolve_cancel(c);
         c->ops->abort(c);
         c->ops->cleanup(c);

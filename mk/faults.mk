@@ -1,0 +1,27 @@
+# Fault-injection tests (issue 5): the probe against peers that misbehave on purpose. They run
+# inside a network + mount namespace that the target creates (tests/faults/netns.sh): only
+# loopback, private /tmp, its own /etc/resolv.conf and /etc/hosts, iptables rules and routes
+# that vanish with it. Needs root.
+
+FLT_SRCS  := $(wildcard tests/faults/*.c)
+PKGS_FAULTS := $(PKGS_BUILD) libcriterion-dev iptables iproute2 util-linux
+
+.PHONY: test-faults deps-faults
+
+$(BUILD)/test_faults: $(FLT_SRCS) tests/faults/faults.h | deps-faults
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) -O1 $(SAN) -Itests/faults -o $@ $(FLT_SRCS) -lcriterion -pthread
+
+deps-faults:
+	@pk="$(PKGS_FAULTS)"; missing=""; \
+	for p in $$pk; do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages:$$missing (run as root to install)" >&2; exit 1; fi; \
+	  echo "installing:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	fi
+
+test-faults: deps-faults $(BUILD)/test_faults $(BUILD)/asan/probe
+	@if [ "$$(id -u)" != 0 ]; then echo "test-faults needs root (namespaces, mounts, iptables)" >&2; exit 1; fi
+	PROBE_BIN=$(CURDIR)/$(BUILD)/asan/probe \
+	  unshare --net --mount --fork tests/faults/netns.sh $(CURDIR)/$(BUILD)/test_faults -j1

@@ -1,0 +1,487 @@
+/* The runner and the misbehaving peers of the fault-injection tests. Peers are threads of the
+ * test process (Criterion runs each test in its own process), so they end with the test. */
+#include <criterion/criterion.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <pthread.h>
+#include <regex.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "faults.h"
+
+#define FLT_RUN_LIMIT_MS 15000
+
+extern char **environ;
+
+static double
+flt_now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+/* The environment of the test minus PROBE_* (but PROBE_BIN is not read by the probe anyway). */
+static char **
+flt_env(void)
+{
+    size_t n = 0, k = 0;
+    char **env;
+
+    while (environ[n] != NULL)
+        n++;
+    env = calloc(n + 1, sizeof(*env));
+    cr_assert_not_null(env);
+    for (size_t i = 0; i < n; i++) {
+        if (strncmp(environ[i], "PROBE_", 6) != 0)
+            env[k++] = environ[i];
+    }
+    return env;
+}
+
+static void
+flt_capture(char *buf, size_t *len, const char *data, size_t n)
+{
+    if (n > FLT_OUT_MAX - 1 - *len)
+        n = FLT_OUT_MAX - 1 - *len;
+    memcpy(buf + *len, data, n);
+    *len += n;
+    buf[*len] = '\0';
+}
+
+void
+flt_run(struct flt_result *r, const char *const argv[], long nofile)
+{
+    const char *bin = getenv("PROBE_BIN");
+    const char *args[32];
+    char **env = flt_env();
+    int po[2], pe[2], status = 0, n = 0;
+    size_t lens[2] = {0, 0};
+    struct pollfd pfd[2];
+    struct rusage ru = {0};
+    double t0;
+    pid_t pid;
+
+    memset(r, 0, sizeof(*r));
+    r->exit_code = -1;
+    if (bin == NULL || bin[0] == '\0')
+        bin = "build/asan/probe";
+    args[n++] = bin;
+    while (argv[n - 1] != NULL && n < 31) {
+        args[n] = argv[n - 1];
+        n++;
+    }
+    args[n] = NULL;
+    cr_assert(pipe2(po, O_CLOEXEC) == 0 && pipe2(pe, O_CLOEXEC) == 0, "pipe: %s", strerror(errno));
+    t0 = flt_now_ms();
+    pid = fork();
+    cr_assert(pid != -1, "fork: %s", strerror(errno));
+    if (pid == 0) {
+        union {
+            const char *const *c;
+            char *const *m;
+        } a;
+
+        dup2(po[1], 1);
+        dup2(pe[1], 2);
+        close_range(3, ~0U, 0);
+        if (nofile > 0) {
+            struct rlimit rl = {(rlim_t)nofile, (rlim_t)nofile};
+
+            if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+                _exit(126);
+        }
+        a.c = args;
+        execve(bin, a.m, env);
+        dprintf(2, "cannot run %s: %s\n", bin, strerror(errno));
+        _exit(127);
+    }
+    free(env);
+    close(po[1]);
+    close(pe[1]);
+    pfd[0].fd = po[0];
+    pfd[1].fd = pe[0];
+    pfd[0].events = pfd[1].events = POLLIN;
+    while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
+        int left = (int)(t0 + FLT_RUN_LIMIT_MS - flt_now_ms());
+
+        if (left <= 0) {
+            kill(pid, SIGKILL);
+            r->killed = 1;
+            break;
+        }
+        if (poll(pfd, 2, left) == -1 && errno != EINTR)
+            break;
+        for (int i = 0; i < 2; i++) {
+            char buf[4096];
+            ssize_t got;
+
+            if (pfd[i].fd < 0 || pfd[i].revents == 0)
+                continue;
+            got = read(pfd[i].fd, buf, sizeof(buf));
+            if (got > 0) {
+                flt_capture(i == 0 ? r->out : r->err, &lens[i], buf, (size_t)got);
+            } else if (got == 0 || errno != EINTR) {
+                close(pfd[i].fd);
+                pfd[i].fd = -1;
+            }
+        }
+    }
+    for (int i = 0; i < 2; i++) {
+        if (pfd[i].fd >= 0)
+            close(pfd[i].fd);
+    }
+    while (wait4(pid, &status, 0, &ru) == -1 && errno == EINTR)
+        ;
+    r->maxrss_kb = ru.ru_maxrss;
+    r->elapsed_ms = flt_now_ms() - t0;
+    if (WIFEXITED(status)) {
+        r->exited = 1;
+        r->exit_code = WEXITSTATUS(status);
+    } else if (WIFSIGNALED(status)) {
+        r->signo = WTERMSIG(status);
+    }
+    cr_assert(!r->killed, "the probe still ran after %d ms and was killed\n%s%s", FLT_RUN_LIMIT_MS,
+              r->out, r->err);
+    cr_assert(r->exited, "the probe died of signal %d\n%s%s", r->signo, r->out, r->err);
+    cr_assert(strstr(r->err, "Sanitizer") == NULL && strstr(r->err, "runtime error:") == NULL,
+              "the sanitizer reported an error\n%s%s", r->out, r->err);
+}
+
+/* The output line of check name ("STATUS NAME  ..."), copied into line; 0 or -1. */
+static int
+flt_line_of(const struct flt_result *r, const char *name, char *line, size_t len)
+{
+    size_t nl = strlen(name);
+
+    for (const char *p = r->out; p != NULL && *p != '\0';) {
+        const char *end = p + strcspn(p, "\n");
+        const char *w = p + strcspn(p, " \n");
+
+        while (*w == ' ')
+            w++;
+        if (strncmp(w, name, nl) == 0 && w[nl] == ' ') {
+            snprintf(line, len, "%.*s", (int)(end - p), p);
+            return 0;
+        }
+        p = *end == '\n' ? end + 1 : NULL;
+    }
+    return -1;
+}
+
+static int
+flt_match(const char *s, const char *re)
+{
+    regex_t rx;
+    int rc;
+
+    cr_assert(regcomp(&rx, re, REG_EXTENDED | REG_NOSUB | REG_ICASE) == 0, "bad regex /%s/", re);
+    rc = regexec(&rx, s, 0, NULL, 0);
+    regfree(&rx);
+    return rc == 0;
+}
+
+#define FLT_OUT "\n--- exit %d, %.1f ms\n--- stdout:\n%s--- stderr:\n%s"
+#define FLT_ARGS(r) (r)->exit_code, (r)->elapsed_ms, (r)->out, (r)->err
+
+static void
+flt_assert_line(const struct flt_result *r, const char *name, const char *status, const char *re)
+{
+    char line[2048];
+
+    cr_assert(flt_line_of(r, name, line, sizeof(line)) == 0, "no line for check %s" FLT_OUT, name,
+              FLT_ARGS(r));
+    cr_assert(strncmp(line, status, strlen(status)) == 0, "check %s is not %s" FLT_OUT, name,
+              status, FLT_ARGS(r));
+    cr_assert(flt_match(line, re), "line of %s does not match /%s/" FLT_OUT, name, re, FLT_ARGS(r));
+}
+
+void
+flt_assert_fail(const struct flt_result *r, const char *name, const char *re, int within_ms)
+{
+    cr_assert_eq(r->exit_code, 1, "exit code %d, expected 1" FLT_OUT, r->exit_code, FLT_ARGS(r));
+    flt_assert_line(r, name, "FAIL ", re);
+    if (within_ms > 0 && getenv("FLT_TIMES_FILE") != NULL) {
+        /* For measuring: each bounded run appends "elapsed limit" to this file. */
+        FILE *f = fopen(getenv("FLT_TIMES_FILE"), "a");
+
+        if (f != NULL) {
+            fprintf(f, "%.1f %d %s\n", r->elapsed_ms, within_ms, name);
+            fclose(f);
+        }
+    }
+    if (within_ms > 0)
+        cr_assert(r->elapsed_ms <= within_ms, "took %.1f ms, limit %d ms" FLT_OUT, r->elapsed_ms,
+                  within_ms, FLT_ARGS(r));
+}
+
+void
+flt_assert_pass(const struct flt_result *r, const char *name, const char *re)
+{
+    cr_assert_eq(r->exit_code, 0, "exit code %d, expected 0" FLT_OUT, r->exit_code, FLT_ARGS(r));
+    flt_assert_line(r, name, "PASS ", re);
+}
+
+void
+flt_require_netns(void)
+{
+    const char *v = getenv("FAULTS_NETNS");
+
+    cr_assert(v != NULL && strcmp(v, "1") == 0,
+              "run through `make test-faults`: these tests need the namespace of netns.sh");
+}
+
+/* ---- DNS ---- */
+
+static int
+flt_bind(int type, const char *addr, int port)
+{
+    struct sockaddr_in sa;
+    int fd = socket(AF_INET, type | SOCK_CLOEXEC, 0), one = 1;
+
+    cr_assert(fd >= 0, "socket: %s", strerror(errno));
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    inet_pton(AF_INET, addr, &sa.sin_addr);
+    cr_assert(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0, "bind %s:%d: %s", addr, port,
+              strerror(errno));
+    if (type == SOCK_STREAM)
+        cr_assert(listen(fd, 64) == 0, "listen: %s", strerror(errno));
+    return fd;
+}
+
+/* Queries pile up in the socket buffers and TCP handshakes complete in the kernel: nobody ever
+ * reads or answers. The sockets close when the test process exits. */
+void
+flt_dns_silent(void)
+{
+    (void)flt_bind(SOCK_DGRAM, "127.0.0.1", 53);
+    (void)flt_bind(SOCK_STREAM, "127.0.0.1", 53);
+}
+
+static void *
+flt_nxdomain_main(void *arg)
+{
+    int fd = *(int *)arg;
+
+    free(arg);
+    for (;;) {
+        unsigned char q[512];
+        struct sockaddr_storage from;
+        socklen_t flen = sizeof(from);
+        ssize_t n = recvfrom(fd, q, sizeof(q), 0, (struct sockaddr *)&from, &flen);
+
+        if (n < 12)
+            continue;
+        q[2] = (unsigned char)(0x80 | (q[2] & 0x79)); /* QR=1, keep opcode and RD */
+        q[3] = 0x80 | 3;                              /* RA=1, RCODE=NXDOMAIN */
+        memset(q + 6, 0, 6);                          /* no answer, authority, additional */
+        (void)sendto(fd, q, (size_t)n, 0, (struct sockaddr *)&from, flen);
+    }
+    return NULL;
+}
+
+void
+flt_dns_nxdomain(void)
+{
+    int *fd = malloc(sizeof(*fd));
+    pthread_t t;
+
+    cr_assert_not_null(fd);
+    *fd = flt_bind(SOCK_DGRAM, "127.0.0.1", 53);
+    cr_assert_eq(pthread_create(&t, NULL, flt_nxdomain_main, fd), 0);
+    pthread_detach(t);
+}
+
+/* ---- TCP peers ---- */
+
+struct flt_server {
+    int lfd;
+    enum flt_mode mode;
+};
+
+/* Reads what the client sends until a blank line or ms pass. */
+static void
+flt_read_request(int fd, int ms)
+{
+    char buf[4096];
+    size_t len = 0;
+    double end = flt_now_ms() + ms;
+
+    while (len < sizeof(buf) - 1) {
+        struct pollfd p = {fd, POLLIN, 0};
+        int left = (int)(end - flt_now_ms());
+        ssize_t n;
+
+        if (left <= 0 || poll(&p, 1, left) <= 0)
+            return;
+        n = read(fd, buf + len, sizeof(buf) - 1 - len);
+        if (n <= 0)
+            return;
+        len += (size_t)n;
+        buf[len] = '\0';
+        if (strstr(buf, "\r\n\r\n") != NULL)
+            return;
+    }
+}
+
+static int
+flt_write(int fd, const void *data, size_t len)
+{
+    return send(fd, data, len, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
+}
+
+static void
+flt_reset(int fd)
+{
+    struct linger lg = {1, 0};
+
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    close(fd);
+}
+
+static void
+flt_serve_one(int fd, enum flt_mode mode)
+{
+    static const char endless_chunk[] = "400\r\n";
+    char chunk[1024 + 8];
+
+    switch (mode) {
+    case FLT_RESET_HALF_STATUS:
+        flt_read_request(fd, 1000);
+        (void)flt_write(fd, "HTTP/1.1 2", 10);
+        usleep(20000);
+        flt_reset(fd);
+        return;
+    case FLT_RESET_AFTER_READ:
+        flt_read_request(fd, 200);
+        flt_reset(fd);
+        return;
+    case FLT_RESET_MID_GREETING:
+        /* The first bytes of a MySQL v10 handshake: length 0x4a, seq 0, protocol 10. */
+        (void)flt_write(fd,
+                        "\x4a\x00\x00\x00\x0a"
+                        "5.5.5-",
+                        11);
+        usleep(20000);
+        flt_reset(fd);
+        return;
+    case FLT_ENDLESS_CHUNKED: {
+        static const char head[] = "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                                   "Transfer-Encoding: chunked\r\n\r\n";
+
+        flt_read_request(fd, 1000);
+        memcpy(chunk, endless_chunk, 5);
+        memset(chunk + 5, 'x', 1024);
+        memcpy(chunk + 5 + 1024, "\r\n", 2);
+        if (flt_write(fd, head, sizeof(head) - 1) == 0) {
+            while (flt_write(fd, chunk, 5 + 1024 + 2) == 0)
+                ;
+        }
+        break;
+    }
+    case FLT_ENDLESS_HEADERS: {
+        static const char line[] = "X-Filler: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\r\n";
+
+        flt_read_request(fd, 1000);
+        if (flt_write(fd, "HTTP/1.1 200 OK\r\n", 17) == 0) {
+            while (flt_write(fd, line, sizeof(line) - 1) == 0)
+                ;
+        }
+        break;
+    }
+    case FLT_REDIRECT_SELF: {
+        static const char resp[] = "HTTP/1.1 302 Found\r\nLocation: /loop\r\n"
+                                   "Content-Length: 0\r\nConnection: close\r\n\r\n";
+
+        flt_read_request(fd, 1000);
+        (void)flt_write(fd, resp, sizeof(resp) - 1);
+        break;
+    }
+    case FLT_GARBAGE: {
+        unsigned char noise[512];
+
+        flt_read_request(fd, 1000);
+        for (size_t i = 0; i < sizeof(noise); i++)
+            noise[i] = (unsigned char)((i * 151u + 7u) & 0xff);
+        (void)flt_write(fd, noise, sizeof(noise));
+        usleep(20000);
+        break;
+    }
+    }
+    close(fd);
+}
+
+static void *
+flt_server_main(void *arg)
+{
+    struct flt_server *s = arg;
+
+    for (;;) {
+        int fd = accept4(s->lfd, NULL, NULL, SOCK_CLOEXEC);
+
+        if (fd >= 0)
+            flt_serve_one(fd, s->mode);
+    }
+    return NULL;
+}
+
+int
+flt_server(enum flt_mode mode)
+{
+    static struct flt_server servers[8];
+    static int nservers;
+    struct sockaddr_in sa;
+    socklen_t len = sizeof(sa);
+    struct flt_server *s;
+    pthread_t t;
+
+    cr_assert(nservers < 8, "too many servers in one test");
+    s = &servers[nservers++];
+    s->mode = mode;
+    s->lfd = flt_bind(SOCK_STREAM, "127.0.0.1", 0);
+    cr_assert(getsockname(s->lfd, (struct sockaddr *)&sa, &len) == 0);
+    cr_assert_eq(pthread_create(&t, NULL, flt_server_main, s), 0);
+    pthread_detach(t);
+    return ntohs(sa.sin_port);
+}
+
+/* ---- iptables ---- */
+
+long
+flt_syn_drops(const char *addr)
+{
+    char line[512];
+    long pkts = -1;
+    FILE *f = popen("iptables -w -n -v -x -L INPUT 2>/dev/null", "r");
+
+    cr_assert_not_null(f, "cannot run iptables");
+    while (fgets(line, sizeof(line), f) != NULL) {
+        char dst[64];
+        long p;
+
+        if (strstr(line, "DROP") == NULL)
+            continue;
+        /* pkts bytes target prot opt in out source destination ... */
+        if (sscanf(line, "%ld %*d %*s %*s %*s %*s %*s %*s %63s", &p, dst) == 2 &&
+            strcmp(dst, addr) == 0)
+            pkts = p;
+    }
+    pclose(f);
+    return pkts;
+}

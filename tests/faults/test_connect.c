@@ -1,0 +1,98 @@
+/* Connect faults: SYNs that vanish (iptables DROP on loopback addresses, set up by netns.sh),
+ * a name whose every address drops SYNs, and addresses the routing table rejects. */
+#include <criterion/criterion.h>
+
+#include <stdio.h>
+
+#include "faults.h"
+
+TestSuite(connect, .init = flt_require_netns);
+
+/* multi.probe-test is 127.0.0.2 and 127.0.0.3 in the namespace's /etc/hosts; SYNs to both are
+ * dropped. Whatever the library (libmariadb alone would take minutes), the check ends as a
+ * connect timeout at T. */
+static void
+expect_connect_timeout(const char *url, const char *name)
+{
+    const char *argv[] = {"check", "--timeout", "1s", url, NULL};
+    struct flt_result r;
+
+    flt_run(&r, argv, 0);
+    flt_assert_fail(&r, name, "timeout after 1000ms \\(connect\\)", FLT_T_MS + FLT_SLACK_MS);
+}
+
+Test(connect, all_addresses_dropped_mysql_times_out_in_connect_phase, .timeout = 20)
+{
+    expect_connect_timeout("mysql://probe:pw@multi.probe-test:3306/app", "mysql");
+}
+
+Test(connect, all_addresses_dropped_redis_times_out_in_connect_phase, .timeout = 20)
+{
+    expect_connect_timeout("redis://multi.probe-test:6379", "redis");
+}
+
+Test(connect, all_addresses_dropped_http_times_out_in_connect_phase, .timeout = 20)
+{
+    expect_connect_timeout("http://multi.probe-test:8080/", "http");
+}
+
+Test(connect, all_addresses_dropped_tcp_times_out_in_connect_phase, .timeout = 20)
+{
+    expect_connect_timeout("tcp://multi.probe-test:5432", "tcp");
+}
+
+Test(connect, syns_dropped_for_one_address_tcp_times_out_in_connect_phase, .timeout = 20)
+{
+    expect_connect_timeout("tcp://127.0.0.4:5432", "tcp");
+}
+
+Test(connect, syns_dropped_for_one_address_mysql_times_out_in_connect_phase, .timeout = 20)
+{
+    expect_connect_timeout("mysql://probe:pw@127.0.0.4:3306/app", "mysql");
+}
+
+/* 10.255.255.10 has an `unreachable` route; nothing routes 10.255.255.11 (only lo exists). */
+Test(connect, unreachable_route_fails_at_once_with_host_unreachable, .timeout = 20)
+{
+    const char *argv[] = {
+        "check", "--timeout", "3s", "tcp://10.255.255.10:80", "web=http://10.255.255.10/", NULL};
+    struct flt_result r;
+
+    flt_run(&r, argv, 0);
+    flt_assert_fail(&r, "tcp", "host unreachable", 1000);
+    flt_assert_fail(&r, "web", "host unreachable", 1000);
+}
+
+Test(connect, no_route_fails_at_once_with_network_unreachable, .timeout = 20)
+{
+    const char *argv[] = {
+        "check", "--timeout", "3s", "tcp://10.255.255.11:80", "web=http://10.255.255.11/", NULL};
+    struct flt_result r;
+
+    flt_run(&r, argv, 0);
+    flt_assert_fail(&r, "tcp", "network unreachable", 1000);
+    flt_assert_fail(&r, "web", "network unreachable", 1000);
+}
+
+/* SPEC "Limits": when a name has several addresses, they are tried within the one deadline.
+ * Today every check spends the whole deadline on the first address: 127.0.0.3 never sees a
+ * SYN. Disabled until the probe shares the deadline between addresses (see the report of
+ * issue 5); enable to reproduce. */
+static void
+expect_every_address_tried(const char *url, const char *name)
+{
+    long before = flt_syn_drops("127.0.0.3"), after;
+
+    cr_assert(before >= 0, "no iptables DROP rule for 127.0.0.3");
+    expect_connect_timeout(url, name);
+    after = flt_syn_drops("127.0.0.3");
+    cr_assert(after > before, "%s: the second address of multi.probe-test was never tried", url);
+}
+
+Test(connect, all_addresses_of_a_name_are_tried_within_the_deadline, .timeout = 30)
+{
+    expect_every_address_tried("tcp://multi.probe-test:5432", "tcp");
+    expect_every_address_tried("http://multi.probe-test:8080/", "http");
+    expect_every_address_tried("redis://multi.probe-test:6379", "redis");
+    expect_every_address_tried("mysql://probe:pw@multi.probe-test:3306/app", "mysql");
+}

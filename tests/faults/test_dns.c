@@ -1,0 +1,86 @@
+/* DNS faults: the probe resolves names itself, on the loop and under the deadline. A server
+ * that never answers ends as "timeout after Tms (dns)" at T; NXDOMAIN fails at once. */
+#include <criterion/criterion.h>
+
+#include "faults.h"
+
+TestSuite(dns, .init = flt_require_netns);
+
+/* A check of url named name, with a silent DNS server, times out in the dns phase at T. */
+static void
+expect_dns_timeout(const char *url, const char *name)
+{
+    const char *argv[] = {"check", "--timeout", "1s", url, NULL};
+    struct flt_result r;
+
+    flt_dns_silent();
+    flt_run(&r, argv, 0);
+    flt_assert_fail(&r, name, "timeout after 1000ms \\(dns\\)", FLT_T_MS + FLT_SLACK_MS);
+}
+
+Test(dns, silent_server_http_times_out_in_dns_phase, .timeout = 20)
+{
+    expect_dns_timeout("http://db.probe-test:8080/health", "http");
+}
+
+Test(dns, silent_server_mysql_times_out_in_dns_phase, .timeout = 20)
+{
+    expect_dns_timeout("mysql://probe:pw@db.probe-test:3306/app", "mysql");
+}
+
+Test(dns, silent_server_redis_times_out_in_dns_phase, .timeout = 20)
+{
+    expect_dns_timeout("redis://db.probe-test:6379", "redis");
+}
+
+Test(dns, silent_server_every_check_times_out_at_once, .timeout = 20)
+{
+    const char *argv[] = {"check",
+                          "--timeout",
+                          "1s",
+                          "web=http://db.probe-test/",
+                          "db=mysql://probe:pw@db.probe-test/app",
+                          "cache=redis://db.probe-test",
+                          "port=tcp://db.probe-test:5432",
+                          NULL};
+    struct flt_result r;
+
+    flt_dns_silent();
+    flt_run(&r, argv, 0);
+    flt_assert_fail(&r, "web", "timeout after 1000ms \\(dns\\)", FLT_T_MS + FLT_SLACK_MS);
+    flt_assert_fail(&r, "db", "timeout after 1000ms \\(dns\\)", 0);
+    flt_assert_fail(&r, "cache", "timeout after 1000ms \\(dns\\)", 0);
+    flt_assert_fail(&r, "port", "timeout after 1000ms \\(dns\\)", 0);
+}
+
+/* NXDOMAIN is an answer: the check fails with it long before the deadline. */
+static void
+expect_no_such_host(const char *url, const char *name)
+{
+    const char *argv[] = {"check", "--timeout", "3s", url, NULL};
+    struct flt_result r;
+
+    flt_dns_nxdomain();
+    flt_run(&r, argv, 0);
+    flt_assert_fail(&r, name, "no such host db\\.probe-test", 1000);
+}
+
+Test(dns, nxdomain_http_fails_at_once, .timeout = 20)
+{
+    expect_no_such_host("http://db.probe-test/", "http");
+}
+
+Test(dns, nxdomain_mysql_fails_at_once, .timeout = 20)
+{
+    expect_no_such_host("mysql://probe:pw@db.probe-test/app", "mysql");
+}
+
+Test(dns, nxdomain_redis_fails_at_once, .timeout = 20)
+{
+    expect_no_such_host("redis://db.probe-test", "redis");
+}
+
+Test(dns, nxdomain_tcp_fails_at_once, .timeout = 20)
+{
+    expect_no_such_host("tcp://db.probe-test:5432", "tcp");
+}
