@@ -71,6 +71,7 @@ test: deps-test
 	$(MAKE) test-configs
 	$(MAKE) test-static
 	$(MAKE) test-faults
+	$(MAKE) fuzz-regress
 
 $(BUILD)/demo: tests/demo.c tests/harness.c tests/harness.h | deps-run
 	$(CC) $(CFLAGS) -Itests -o $@ tests/demo.c tests/harness.c -lm
@@ -102,3 +103,4 @@ clean:
 -include mk/image.mk
 -include mk/configs.mk
 -include mk/faults.mk
+-include mk/fuzz.mk
