@@ -96,7 +96,8 @@ redis_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
             check_done(c, CHECK_PASS, "PONG");
             return;
         }
-        check_done(c, CHECK_FAIL, "unexpected reply to PING");
+        check_done(c, CHECK_FAIL, "unexpected reply to PING: %.*s",
+                   reply->str != NULL ? (int)reply->len : 0, reply->str != NULL ? reply->str : "");
         return;
     case CMD_COUNT:
         break;
@@ -193,7 +194,11 @@ redis_disconnect_cb(const redisAsyncContext *ac, int status)
         return;
     /* hiredis frees the context after this callback returns. */
     st->ac = NULL;
-    if (st->c != NULL && st->c->status == CHECK_PENDING)
+    if (st->c == NULL || st->c->status != CHECK_PENDING)
+        return;
+    if (ac->err == REDIS_ERR_PROTOCOL) /* not Redis on the other end, or a broken reply */
+        check_done(st->c, CHECK_FAIL, "%s", ac->errstr);
+    else
         check_done(st->c, CHECK_FAIL, "connection closed%s%s", ac->errstr[0] ? ": " : "",
                    ac->errstr);
 }

@@ -401,8 +401,10 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 
         if (fd < 0) {
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
-                /* Out of descriptors: pause instead of spinning on a ready listener. */
+                /* Out of descriptors: pause instead of spinning on a ready listener. The
+                 * timer is set each time: a one-shot timer keeps nothing of its 100 ms. */
                 ev_io_stop(loop, &srv->accept_io);
+                ev_timer_set(&srv->accept_pause, 0.1, 0.);
                 ev_timer_start(loop, &srv->accept_pause);
             }
             return;
