@@ -481,6 +481,16 @@ http_setup(struct check *c, struct http_state *st)
     return 0;
 }
 
+/* Whether curl's socket got through TCP: the kernel knows its peer only once connected. */
+static int
+http_tcp_up(const struct http_state *st)
+{
+    struct sockaddr_storage peer;
+    socklen_t len = sizeof(peer);
+
+    return st->fd != CURL_SOCKET_BAD && getpeername(st->fd, (struct sockaddr *)&peer, &len) == 0;
+}
+
 /* One transfer to the current address; a new easy handle per address. */
 static int
 http_attempt(struct check *c)
@@ -546,10 +556,8 @@ static void
 http_attempt_timeout(struct check *c)
 {
     struct http_state *st = c->priv;
-    struct sockaddr_storage peer;
-    socklen_t len = sizeof(peer);
 
-    if (st->fd != CURL_SOCKET_BAD && getpeername(st->fd, (struct sockaddr *)&peer, &len) == 0)
+    if (http_tcp_up(st))
         return; /* connected: this address keeps the rest of the deadline */
     http_attempt_free(c);
     c->addr_idx++;
@@ -564,16 +572,12 @@ static void
 http_sync_phase(struct check *c)
 {
     struct http_state *st = c->priv;
-    struct sockaddr_storage peer;
-    socklen_t len = sizeof(peer);
     curl_off_t app = 0;
-    int tcp_up;
 
     if (st->easy == NULL || c->phase == PHASE_RESPONSE)
         return;
-    tcp_up = st->fd != CURL_SOCKET_BAD && getpeername(st->fd, (struct sockaddr *)&peer, &len) == 0;
     curl_easy_getinfo(st->easy, CURLINFO_APPCONNECT_TIME_T, &app);
-    if (!tcp_up)
+    if (!http_tcp_up(st))
         check_phase(c, PHASE_CONNECT);
     else if (c->t->url.scheme == URL_HTTPS && app == 0)
         check_phase(c, PHASE_TLS);

@@ -172,6 +172,20 @@ flags_parse(int argc, char **argv, struct flags *f, int *first_arg, char *err, s
     return 0;
 }
 
+/* Whether arg is one of our options that takes its value as the next argument. */
+static int
+opt_takes_value(const char *arg)
+{
+    for (const struct option *o = long_opts; o->name != NULL; o++) {
+        int short_match = arg[1] != '-' && arg[2] == '\0' && o->val == arg[1];
+        int long_match = arg[1] == '-' && strcmp(arg + 2, o->name) == 0;
+
+        if (short_match || long_match)
+            return o->has_arg == required_argument;
+    }
+    return 0;
+}
+
 /* Options may follow targets too (`probe check URL --json`): GNU order, minus permutation
  * surprises, by moving targets to the end before parsing. */
 static char **
@@ -189,17 +203,11 @@ args_reorder(int argc, char **argv, const char **missing)
         if (argv[i][0] == '-' && argv[i][1] != '\0') {
             out[n++] = argv[i];
             /* an option that takes a separate value keeps it */
-            for (const struct option *o = long_opts; o->name != NULL; o++) {
-                int short_match = argv[i][1] != '-' && argv[i][2] == '\0' && o->val == argv[i][1];
-                int long_match = argv[i][1] == '-' && strcmp(argv[i] + 2, o->name) == 0;
-
-                if ((short_match || long_match) && o->has_arg == required_argument) {
-                    if (i + 1 >= argc)
-                        *missing = argv[i];
-                    else
-                        out[n++] = argv[++i];
-                    break;
-                }
+            if (opt_takes_value(argv[i])) {
+                if (i + 1 >= argc)
+                    *missing = argv[i];
+                else
+                    out[n++] = argv[++i];
             }
         }
     }
@@ -211,15 +219,8 @@ args_reorder(int argc, char **argv, const char **missing)
             break;
         }
         if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            for (const struct option *o = long_opts; o->name != NULL; o++) {
-                int short_match = argv[i][1] != '-' && argv[i][2] == '\0' && o->val == argv[i][1];
-                int long_match = argv[i][1] == '-' && strcmp(argv[i] + 2, o->name) == 0;
-
-                if ((short_match || long_match) && o->has_arg == required_argument) {
-                    i++;
-                    break;
-                }
-            }
+            if (opt_takes_value(argv[i]))
+                i++;
             continue;
         }
         out[n++] = argv[i];

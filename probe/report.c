@@ -78,20 +78,19 @@ report_text(struct buf *out, const struct run *r, int quiet)
         const char *msg = c->msg[0] ? c->msg : (c->status == CHECK_PASS ? "ok" : "failed");
         int ml = utf8_cut(msg, budget);
         int tl = utf8_cut(c->t->url.redacted, 200);
-        int pad = wmsg > ml ? wmsg - ml : 0;
+        const char *more = "";
+        int pad;
 
         if (!shown(c, quiet))
             continue;
         if (ml < (int)strlen(msg) && ml >= 3) {
             ml = utf8_cut(msg, budget - 3);
-            buf_addf(out, "%s %-*s  %-*.*s  %.*s...%*s  %.1fms\n",
-                     c->status == CHECK_PASS ? "PASS" : "FAIL", wname, c->t->name, wtarget, tl,
-                     c->t->url.redacted, ml, msg, pad > 3 ? pad - 3 : 0, "", check_ms(c));
-            continue;
+            more = "...";
         }
-        buf_addf(out, "%s %-*s  %-*.*s  %.*s%*s  %.1fms\n",
+        pad = wmsg - ml - (int)strlen(more);
+        buf_addf(out, "%s %-*s  %-*.*s  %.*s%s%*s  %.1fms\n",
                  c->status == CHECK_PASS ? "PASS" : "FAIL", wname, c->t->name, wtarget, tl,
-                 c->t->url.redacted, ml, msg, pad, "", check_ms(c));
+                 c->t->url.redacted, ml, msg, more, pad > 0 ? pad : 0, "", check_ms(c));
     }
 }
 
