@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "json.h"
+#include "oracle.h"
 
 struct json_case {
     char in[16];
@@ -126,7 +127,6 @@ static int
 json_string_ok(const unsigned char *s, size_t n)
 {
     size_t i = 1, k, j;
-    unsigned long cp;
 
     if (n < 2 || s[0] != '"' || s[n - 1] != '"')
         return 0;
@@ -151,27 +151,8 @@ json_string_ok(const unsigned char *s, size_t n)
             }
             continue;
         }
-        if (s[i] < 0x80) {
-            i++;
-            continue;
-        }
-        if (s[i] >= 0xc2 && s[i] <= 0xdf)
-            k = 2, cp = s[i] & 0x1f;
-        else if (s[i] >= 0xe0 && s[i] <= 0xef)
-            k = 3, cp = s[i] & 0x0f;
-        else if (s[i] >= 0xf0 && s[i] <= 0xf4)
-            k = 4, cp = s[i] & 0x07;
-        else
-            return 0;
-        if (i + k > n)
-            return 0;
-        for (j = 1; j < k; j++) {
-            if ((s[i + j] & 0xc0) != 0x80)
-                return 0;
-            cp = cp << 6 | (s[i + j] & 0x3f);
-        }
-        if ((k == 3 && cp < 0x800) || (k == 4 && cp < 0x10000) || cp > 0x10ffff ||
-            (cp >= 0xd800 && cp <= 0xdfff))
+        k = oracle_utf8_len(s + i, n - i);
+        if (k == 0)
             return 0;
         i += k;
     }

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "oracle.h"
 #include "util.h"
 
 /* Criterion runs each parameter in a re-executed process, so parameter structs hold their
@@ -400,40 +401,6 @@ Test(util, text_clean_zero_size_writes_nothing)
     cr_assert_eq(dst[0], 'Z');
 }
 
-static int
-test_utf8_ok(const unsigned char *s, size_t n)
-{
-    size_t i = 0, k, j;
-    unsigned long cp;
-
-    while (i < n) {
-        if (s[i] < 0x80) {
-            i++;
-            continue;
-        }
-        if (s[i] >= 0xc2 && s[i] <= 0xdf)
-            k = 2, cp = s[i] & 0x1f;
-        else if (s[i] >= 0xe0 && s[i] <= 0xef)
-            k = 3, cp = s[i] & 0x0f;
-        else if (s[i] >= 0xf0 && s[i] <= 0xf4)
-            k = 4, cp = s[i] & 0x07;
-        else
-            return 0;
-        if (i + k > n)
-            return 0;
-        for (j = 1; j < k; j++) {
-            if ((s[i + j] & 0xc0) != 0x80)
-                return 0;
-            cp = cp << 6 | (s[i + j] & 0x3f);
-        }
-        if ((k == 3 && cp < 0x800) || (k == 4 && cp < 0x10000) || cp > 0x10ffff ||
-            (cp >= 0xd800 && cp <= 0xdfff))
-            return 0;
-        i += k;
-    }
-    return 1;
-}
-
 /* Random bytes, a fixed seed: whatever comes in, what goes out is short, valid UTF-8 and free
  * of control characters. */
 Test(util, text_clean_output_is_always_safe)
@@ -454,7 +421,7 @@ Test(util, text_clean_output_is_always_safe)
         len = text_clean(dst, dstsz, (const char *)src, round % sizeof(src));
         cr_assert_lt(len, dstsz);
         cr_assert_eq(len, strlen(dst));
-        cr_assert(test_utf8_ok((const unsigned char *)dst, len), "round %zu", round);
+        cr_assert(oracle_utf8_ok((const unsigned char *)dst, len), "round %zu", round);
         for (i = 0; i < len; i++)
             cr_assert((unsigned char)dst[i] >= 0x20 && dst[i] != 0x7f, "round %zu", round);
         cr_assert(len == 0 || (dst[0] != ' ' && dst[len - 1] != ' '), "round %zu", round);
