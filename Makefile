@@ -8,7 +8,7 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpoi
            -Wcast-qual -Werror
 CFLAGS  ?= -O2 -g
 # Recursive (=) on purpose: pkg-config runs when a rule needs it, after deps-* installed it.
-PKGS_PC  = libcurl libmariadb hiredis libcares yaml-0.1
+PKGS_PC  = libcurl libmariadb hiredis libcares yaml-0.1 openssl
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN)
 PCFLAGS  = $(shell pkg-config --cflags $(PKGS_PC) 2>/dev/null)
 LIBS     = -lev $(shell pkg-config --libs $(PKGS_PC) 2>/dev/null) -lm
@@ -104,3 +104,4 @@ clean:
 -include mk/configs.mk
 -include mk/faults.mk
 -include mk/fuzz.mk
+-include mk/bench.mk

@@ -12,6 +12,7 @@
 
 #include "resolve.h"
 #include "run.h"
+#include "tls.h"
 
 static void
 run_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -52,6 +53,7 @@ run_init(struct run *r, struct ev_loop *loop, const struct target *targets, size
         c->deadline.data = c;
         ev_timer_init(&c->attempt, NULL, 0., 0.);
     }
+    tls_preinit(targets, n);
     return 0;
 }
 

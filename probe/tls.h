@@ -1,0 +1,12 @@
+/* OpenSSL's share of a run's start-up: only what the run's targets need. */
+#ifndef PROBE_TLS_H
+#define PROBE_TLS_H
+
+#include <stddef.h>
+
+#include "target.h"
+
+/* Call before any library (libcurl, Connector/C) touches OpenSSL. */
+void tls_preinit(const struct target *targets, size_t n);
+
+#endif
