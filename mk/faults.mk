@@ -3,14 +3,16 @@
 # loopback, private /tmp, its own /etc/resolv.conf and /etc/hosts, iptables rules and routes
 # that vanish with it. Needs root.
 
-FLT_SRCS  := $(wildcard tests/faults/*.c)
-PKGS_FAULTS := $(PKGS_BUILD) libcriterion-dev iptables iproute2 util-linux
+# tests/harness.c: real redis-server and mariadbd for tests/faults/test_real.c.
+FLT_SRCS  := $(wildcard tests/faults/*.c) tests/harness.c
+PKGS_FAULTS := $(PKGS_BUILD) libcriterion-dev iptables iproute2 util-linux redis-server \
+               mariadb-server mariadb-client procps
 
 .PHONY: test-faults deps-faults
 
-$(BUILD)/test_faults: $(FLT_SRCS) tests/faults/faults.h | deps-faults
+$(BUILD)/test_faults: $(FLT_SRCS) tests/faults/faults.h tests/harness.h | deps-faults
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -O1 $(SAN) -Itests/faults -o $@ $(FLT_SRCS) -lcriterion -pthread
+	$(CC) $(CFLAGS) -O1 $(SAN) -Itests/faults -Itests -o $@ $(FLT_SRCS) -lcriterion -pthread -lm
 
 deps-faults:
 	@pk="$(PKGS_FAULTS)"; missing=""; \
@@ -21,7 +23,8 @@ deps-faults:
 	  export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-test-faults: deps-faults $(BUILD)/test_faults $(BUILD)/asan/probe
+# PROBE_PLAIN_BIN: the build without sanitizers, for RSS measurements of `probe serve`.
+test-faults: deps-faults $(BUILD)/test_faults $(BUILD)/asan/probe $(BUILD)/probe
 	@if [ "$$(id -u)" != 0 ]; then echo "test-faults needs root (namespaces, mounts, iptables)" >&2; exit 1; fi
-	PROBE_BIN=$(CURDIR)/$(BUILD)/asan/probe \
+	PROBE_BIN=$(CURDIR)/$(BUILD)/asan/probe PROBE_PLAIN_BIN=$(CURDIR)/$(BUILD)/probe \
 	  unshare --net --mount --fork tests/faults/netns.sh $(CURDIR)/$(BUILD)/test_faults -j1

@@ -161,7 +161,9 @@ flags_parse(int argc, char **argv, struct flags *f, int *first_arg, char *err, s
             snprintf(err, errlen, "option %.40s needs a value", argv[optind - 1]);
             return -1;
         default:
-            if (optopt != 0 && optopt < 256)
+            if (strncmp(argv[optind - 1], "--", 2) == 0)
+                snprintf(err, errlen, "unknown option %.40s", argv[optind - 1]);
+            else if (optopt != 0 && optopt < 256)
                 snprintf(err, errlen, "unknown option -%c", optopt);
             else
                 snprintf(err, errlen, "unknown option %.40s", argv[optind - 1]);
@@ -277,6 +279,10 @@ parse_header(const char *line, struct target_header *h, char *err, size_t errlen
         ;
     if (strpbrk(v, "\r\n") != NULL) {
         snprintf(err, errlen, "--header: value has a line break");
+        return -1;
+    }
+    if (!header_value_ok(v)) {
+        snprintf(err, errlen, "--header: value has a control character");
         return -1;
     }
     h->name = strndup(line, nlen);
@@ -478,12 +484,28 @@ targets_name(struct settings *s)
     }
 }
 
+static int
+targets_have_https(const struct settings *s)
+{
+    for (size_t i = 0; i < s->ntargets; i++)
+        if (s->targets[i].url.scheme == URL_HTTPS)
+            return 1;
+    return 0;
+}
+
 /* Flags apply to every HTTP check, over what the config file said. */
 static int
 targets_apply_flags(struct settings *s, const struct flags *f, char *err, size_t errlen)
 {
     const char *cacert = pick(f->cacert, "SSL_CERT_FILE", NULL);
     char e[ERRLEN];
+
+    /* --cacert always; SSL_CERT_FILE, often set image-wide, only when an https check uses it. */
+    if (cacert != NULL && (f->cacert != NULL || targets_have_https(s)) &&
+        file_readable(cacert, e, sizeof(e)) < 0) {
+        snprintf(err, errlen, "%s: %s", f->cacert ? "--cacert" : "SSL_CERT_FILE", e);
+        return -1;
+    }
 
     for (size_t i = 0; i < s->ntargets; i++) {
         struct target *t = &s->targets[i];
@@ -562,6 +584,8 @@ settings_scalars(struct settings *s, const struct flags *f, const struct cfg *cf
 {
     const char *v;
     char e[ERRLEN];
+    struct sockaddr_storage ss;
+    socklen_t sslen;
 
     s->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
     v = pick(f->timeout, "PROBE_TIMEOUT", NULL);
@@ -577,6 +601,15 @@ settings_scalars(struct settings *s, const struct flags *f, const struct cfg *cf
     }
     v = pick(f->listen, "PROBE_LISTEN", cfg->listen);
     s->listen = strdup(v ? v : DEFAULT_LISTEN);
+    if (s->listen == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    /* Checked for every command, so `validate` and `check` refuse what `serve` would. */
+    if (v != NULL && v != cfg->listen && listen_addr_parse(v, &ss, &sslen, e, sizeof(e)) < 0) {
+        snprintf(err, errlen, "%s: %s", f->listen ? "--listen" : "PROBE_LISTEN", e);
+        return -1;
+    }
     s->rise = cfg->rise > 0 ? cfg->rise : 1;
     s->fall = cfg->fall > 0 ? cfg->fall : 1;
     if (f->rise != NULL && parse_count("--rise", f->rise, &s->rise, err, errlen) < 0)
@@ -585,7 +618,8 @@ settings_scalars(struct settings *s, const struct flags *f, const struct cfg *cf
         return -1;
     v = pick(f->log_format, "PROBE_LOG_FORMAT", cfg->log_format);
     if (v != NULL && strcmp(v, "text") != 0 && strcmp(v, "json") != 0) {
-        snprintf(err, errlen, "--log-format: expected text or json, got \"%.20s\"", v);
+        snprintf(err, errlen, "%s: expected text or json, got \"%.20s\"",
+                 f->log_format ? "--log-format" : "PROBE_LOG_FORMAT", v);
         return -1;
     }
     s->log_json = v != NULL && strcmp(v, "json") == 0;

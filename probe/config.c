@@ -420,19 +420,6 @@ cfg_is_tchar(unsigned char ch)
     return ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch) != NULL;
 }
 
-/* A header value may not end the header line early or smuggle another one: no CR, LF or CTL. */
-static int
-cfg_header_value_ok(const char *v)
-{
-    const unsigned char *p;
-
-    for (p = (const unsigned char *)v; *p != '\0'; p++) {
-        if ((*p < 0x20 && *p != '\t') || *p == 0x7F)
-            return 0;
-    }
-    return 1;
-}
-
 static int
 cfg_headers(struct cfg_ctx *c, const yaml_node_t *map, struct cfg_check *chk)
 {
@@ -474,7 +461,7 @@ cfg_headers(struct cfg_ctx *c, const yaml_node_t *map, struct cfg_check *chk)
         snprintf(label, sizeof(label), "header %s", h->name);
         if (cfg_string(c, label, value, 1, &h->value) < 0)
             return -1;
-        if (!cfg_header_value_ok(h->value))
+        if (!header_value_ok(h->value))
             return cfg_fail(c, value, "%s: value must not contain CR, LF or control characters",
                             label);
     }
@@ -537,6 +524,19 @@ cfg_check_status(struct cfg_ctx *c, const yaml_node_t *n, char **out)
     return 0;
 }
 
+/* The CA bundle must be there when the config is checked, not only when a handshake needs it. */
+static int
+cfg_cacert(struct cfg_ctx *c, const yaml_node_t *n, char **out)
+{
+    char e[CFG_QUOTE_LEN + 64];
+
+    if (cfg_string(c, "cacert", n, 0, out) < 0)
+        return -1;
+    if (file_readable(*out, e, sizeof(e)) < 0)
+        return cfg_fail(c, n, "cacert: %s", e);
+    return 0;
+}
+
 static int
 cfg_check(struct cfg_ctx *c, const yaml_node_t *map, struct cfg *cfg, size_t index)
 {
@@ -562,7 +562,7 @@ cfg_check(struct cfg_ctx *c, const yaml_node_t *map, struct cfg *cfg, size_t ind
         else if (strcmp(key, "expect_status") == 0)
             rc = cfg_check_status(c, v, &chk->expect_status);
         else if (strcmp(key, "expect_body") == 0)
-            rc = cfg_string(c, key, v, 1, &chk->expect_body);
+            rc = cfg_string(c, key, v, 0, &chk->expect_body);
         else if (strcmp(key, "headers") == 0)
             rc = cfg_headers(c, v, chk);
         else if (strcmp(key, "timeout") == 0)
@@ -572,7 +572,7 @@ cfg_check(struct cfg_ctx *c, const yaml_node_t *map, struct cfg *cfg, size_t ind
         else if (strcmp(key, "insecure") == 0)
             rc = cfg_bool(c, key, v, &chk->insecure);
         else
-            rc = cfg_string(c, key, v, 0, &chk->cacert);
+            rc = cfg_cacert(c, v, &chk->cacert);
         if (rc < 0)
             return -1;
     }
@@ -623,6 +623,20 @@ cfg_log_format(struct cfg_ctx *c, const yaml_node_t *n, char **out)
 }
 
 static int
+cfg_listen(struct cfg_ctx *c, const yaml_node_t *n, char **out)
+{
+    struct sockaddr_storage ss;
+    socklen_t len;
+    char e[160];
+
+    if (cfg_string(c, "listen", n, 0, out) < 0)
+        return -1;
+    if (listen_addr_parse(*out, &ss, &len, e, sizeof(e)) < 0)
+        return cfg_fail(c, n, "listen: %s", e);
+    return 0;
+}
+
+static int
 cfg_top(struct cfg_ctx *c, const yaml_node_t *root, struct cfg *cfg)
 {
     const yaml_node_pair_t *pair;
@@ -641,7 +655,7 @@ cfg_top(struct cfg_ctx *c, const yaml_node_t *root, struct cfg *cfg)
         else if (strcmp(key, "interval") == 0)
             rc = cfg_duration(c, key, v, &cfg->interval_ms);
         else if (strcmp(key, "listen") == 0)
-            rc = cfg_string(c, key, v, 0, &cfg->listen);
+            rc = cfg_listen(c, v, &cfg->listen);
         else if (strcmp(key, "rise") == 0)
             rc = cfg_int(c, key, v, 1, 100, &cfg->rise);
         else if (strcmp(key, "fall") == 0)

@@ -58,7 +58,7 @@ cmd_check(int argc, char **argv)
     int rc = 1;
 
     if (cli_parse(CLI_CHECK, argc, argv, &s, err, sizeof(err)) < 0) {
-        fprintf(stderr, "probe: %s\n", err);
+        print_error(err);
         settings_free(&s);
         return 1;
     }
@@ -66,7 +66,7 @@ cmd_check(int argc, char **argv)
     loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOENV);
     if (loop == NULL ||
         run_init(&r, loop, s.targets, s.ntargets, s.timeout_ms, err, sizeof(err)) < 0) {
-        fprintf(stderr, "probe: %s\n", loop ? err : "cannot create the event loop");
+        print_error(loop ? err : "cannot create the event loop");
         goto out;
     }
     r.on_done = run_over_cb;
@@ -102,7 +102,7 @@ cmd_serve(int argc, char **argv)
     int rc;
 
     if (cli_parse(CLI_SERVE, argc, argv, &s, err, sizeof(err)) < 0) {
-        fprintf(stderr, "probe: %s\n", err);
+        print_error(err);
         settings_free(&s);
         return 2;
     }
@@ -143,7 +143,7 @@ cmd_validate(int argc, char **argv)
     char err[512];
 
     if (cli_parse(CLI_VALIDATE, argc, argv, &s, err, sizeof(err)) < 0) {
-        fprintf(stderr, "probe: %s\n", err);
+        print_error(err);
         settings_free(&s);
         return 2;
     }

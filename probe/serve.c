@@ -370,7 +370,7 @@ serve_main(const struct settings *s)
     }
     sv.srv = status_listen(sv.loop, s->listen, serve_handle, &sv, err, sizeof(err));
     if (sv.srv == NULL) {
-        fprintf(stderr, "probe: %s\n", err);
+        print_error(err);
         rc = 2;
         goto out;
     }

@@ -436,75 +436,20 @@ accept_cb(struct ev_loop *loop, ev_io *w, int revents)
     }
 }
 
-/* "host:port" with the host in brackets for IPv6; "" or "*" as host means every address. */
-static int
-parse_listen(const char *addr, struct sockaddr_storage *ss, socklen_t *len, char *err,
-             size_t errlen)
-{
-    char host[128];
-    const char *colon = strrchr(addr, ':');
-    char *end;
-    long port;
-    size_t hl;
-
-    memset(ss, 0, sizeof(*ss));
-    if (colon == NULL) {
-        snprintf(err, errlen, "--listen: expected HOST:PORT, got \"%.60s\"", addr);
-        return -1;
-    }
-    port = strtol(colon + 1, &end, 10);
-    if (colon[1] == '\0' || *end != '\0' || port < 0 || port > 65535) {
-        snprintf(err, errlen, "--listen: bad port in \"%.60s\"", addr);
-        return -1;
-    }
-    hl = (size_t)(colon - addr);
-    if (hl >= 2 && addr[0] == '[' && addr[hl - 1] == ']') {
-        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
-
-        if (hl - 2 >= sizeof(host))
-            goto bad;
-        memcpy(host, addr + 1, hl - 2);
-        host[hl - 2] = '\0';
-        if (inet_pton(AF_INET6, host, &in6->sin6_addr) != 1)
-            goto bad;
-        in6->sin6_family = AF_INET6;
-        in6->sin6_port = htons((uint16_t)port);
-        *len = sizeof(*in6);
-        return 0;
-    }
-    {
-        struct sockaddr_in *in = (struct sockaddr_in *)ss;
-
-        if (hl >= sizeof(host))
-            goto bad;
-        memcpy(host, addr, hl);
-        host[hl] = '\0';
-        in->sin_family = AF_INET;
-        in->sin_port = htons((uint16_t)port);
-        *len = sizeof(*in);
-        if (hl == 0 || strcmp(host, "*") == 0)
-            in->sin_addr.s_addr = htonl(INADDR_ANY);
-        else if (inet_pton(AF_INET, host, &in->sin_addr) != 1)
-            goto bad;
-        return 0;
-    }
-bad:
-    snprintf(err, errlen, "--listen: bad address in \"%.60s\" (use 0.0.0.0:8080 or [::]:8080)",
-             addr);
-    return -1;
-}
-
 struct status_server *
 status_listen(struct ev_loop *loop, const char *addr, status_handler_fn *handler, void *ctx,
               char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
     socklen_t len;
+    char e[160];
     struct status_server *srv;
     int one = 1, zero = 0;
 
-    if (parse_listen(addr, &ss, &len, err, errlen) < 0)
+    if (listen_addr_parse(addr, &ss, &len, e, sizeof(e)) < 0) {
+        snprintf(err, errlen, "--listen: %s", e);
         return NULL;
+    }
     srv = calloc(1, sizeof(*srv));
     if (srv == NULL) {
         snprintf(err, errlen, "out of memory");

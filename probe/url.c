@@ -588,6 +588,32 @@ raw_append(char *out, size_t outsz, size_t o, const char *s, size_t n)
     return o;
 }
 
+/* Without an '@', "scheme://user:password" (the host forgotten) reads as HOST:PORT with a port
+ * that is not a number: such a "port" is hidden, a numeric one is kept. */
+static void
+redact_no_at(const char *in, const char *start, char *out, size_t outsz)
+{
+    const char *end = start + strcspn(start, "/?#");
+    const char *hp = start, *colon, *p;
+    size_t o;
+
+    if (*hp == '[') {
+        const char *rb = memchr(hp, ']', (size_t)(end - hp));
+
+        hp = rb != NULL ? rb + 1 : end;
+    }
+    colon = memchr(hp, ':', (size_t)(end - hp));
+    for (p = colon != NULL ? colon + 1 : end; p < end && *p >= '0' && *p <= '9'; p++)
+        ;
+    if (p == end) {
+        raw_append(out, outsz, 0, in, strlen(in));
+        return;
+    }
+    o = raw_append(out, outsz, 0, in, (size_t)(colon + 1 - in));
+    o = raw_append(out, outsz, o, "***", 3);
+    raw_append(out, outsz, o, end, strlen(end));
+}
+
 /*
  * For text that url_parse refused, so nothing about its shape can be trusted: the userinfo is
  * taken to end at the LAST '@' of the whole string, which may hide more than the password but
@@ -610,9 +636,13 @@ url_redact_raw(const char *in, char *out, size_t outsz)
     at = strrchr(start, '@');
     if (!at && sep) {
         /* "user:pass@host://..." : the "://" is not where a scheme ends */
+        at = strrchr(in, '@');
+        if (!at) {
+            redact_no_at(in, start, out, outsz);
+            return;
+        }
         sep = NULL;
         start = in;
-        at = strrchr(start, '@');
     }
     if (!at) {
         raw_append(out, outsz, 0, in, strlen(in));

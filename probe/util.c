@@ -1,12 +1,17 @@
 /* Small shared helpers: growable buffers, durations, status sets, names, text cleaning, time. */
 #include "util.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #define DUR_MAX_MS (24L * 60 * 60 * 1000)
 #define NAME_MAX_LEN 64
@@ -456,4 +461,99 @@ redact_secret(char *s, size_t sz, const char *secret)
     memcpy(s, tmp, o + 1);
     free(tmp);
     tmp = NULL;
+}
+
+int
+listen_addr_parse(const char *addr, struct sockaddr_storage *ss, socklen_t *len, char *err,
+                  size_t errlen)
+{
+    char host[128];
+    const char *colon = strrchr(addr, ':');
+    char *end;
+    long port;
+    size_t hl;
+
+    memset(ss, 0, sizeof(*ss));
+    if (colon == NULL) {
+        snprintf(err, errlen, "expected HOST:PORT, got \"%.60s\"", addr);
+        return -1;
+    }
+    port = strtol(colon + 1, &end, 10);
+    if (colon[1] == '\0' || *end != '\0' || port < 0 || port > 65535) {
+        snprintf(err, errlen, "bad port in \"%.60s\"", addr);
+        return -1;
+    }
+    hl = (size_t)(colon - addr);
+    if (hl >= 2 && addr[0] == '[' && addr[hl - 1] == ']') {
+        struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+        if (hl - 2 >= sizeof(host))
+            goto bad;
+        memcpy(host, addr + 1, hl - 2);
+        host[hl - 2] = '\0';
+        if (inet_pton(AF_INET6, host, &in6->sin6_addr) != 1)
+            goto bad;
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)port);
+        *len = sizeof(*in6);
+        return 0;
+    }
+    {
+        struct sockaddr_in *in = (struct sockaddr_in *)ss;
+
+        if (hl >= sizeof(host))
+            goto bad;
+        memcpy(host, addr, hl);
+        host[hl] = '\0';
+        in->sin_family = AF_INET;
+        in->sin_port = htons((uint16_t)port);
+        *len = sizeof(*in);
+        if (hl == 0 || strcmp(host, "*") == 0)
+            in->sin_addr.s_addr = htonl(INADDR_ANY);
+        else if (inet_pton(AF_INET, host, &in->sin_addr) != 1)
+            goto bad;
+        return 0;
+    }
+bad:
+    snprintf(err, errlen, "bad address in \"%.60s\" (use 0.0.0.0:8080 or [::]:8080)", addr);
+    return -1;
+}
+
+int
+header_value_ok(const char *v)
+{
+    for (const unsigned char *p = (const unsigned char *)v; *p != '\0'; p++) {
+        if ((*p < 0x20 && *p != '\t') || *p == 0x7F)
+            return 0;
+    }
+    return 1;
+}
+
+int
+file_readable(const char *path, char *err, size_t errlen)
+{
+    struct stat sb;
+
+    if (path[0] == '\0') {
+        snprintf(err, errlen, "empty file name");
+        return -1;
+    }
+    if (stat(path, &sb) < 0 || access(path, R_OK) < 0) {
+        snprintf(err, errlen, "cannot read \"%.200s\": %s", path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(sb.st_mode)) {
+        snprintf(err, errlen, "\"%.200s\" is not a file", path);
+        return -1;
+    }
+    return 0;
+}
+
+void
+print_error(const char *msg)
+{
+    char line[1024];
+
+    text_clean(line, sizeof(line), msg, strlen(msg));
+    fprintf(stderr, "probe: %s\n", line);
 }

@@ -4,6 +4,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <sys/socket.h>
 
 #define PROBE_VERSION "0.1.0"
 #define ERRLEN 256
@@ -54,6 +55,22 @@ size_t text_clean(char *dst, size_t dstsz, const char *src, size_t n);
 /* The UTF-8 sequence at s[0..n): returns 1 when it is valid (no overlong, surrogate or
  * > U+10FFFF) and 0 when not; *len is its length, or the bytes one U+FFFD should replace. */
 int utf8_next(const char *s, size_t n, size_t *len);
+
+/* A listen address: "HOST:PORT", "[V6]:PORT", ":PORT" or "*:PORT" (every IPv4 address). On error
+ * err names what is wrong and quotes addr; the caller prefixes where it came from. */
+int listen_addr_parse(const char *addr, struct sockaddr_storage *ss, socklen_t *len, char *err,
+                      size_t errlen);
+
+/* A header value may not end the header line early or smuggle another one: no CR, LF or other
+ * control byte (a tab is allowed). Returns 1 when v is fine. */
+int header_value_ok(const char *v);
+
+/* Whether path names a readable regular file (a CA bundle); 0, or -1 with the reason in err. */
+int file_readable(const char *path, char *err, size_t errlen);
+
+/* Prints "probe: MSG" on stderr as one clean line: MSG may quote user input (a flag's value, a
+ * URL, a file name), so control bytes and invalid UTF-8 are replaced as text_clean does. */
+void print_error(const char *msg);
 
 /* Monotonic clock in milliseconds (fractional). */
 double mono_ms(void);

@@ -1019,6 +1019,9 @@ redis_try_start(struct harness_redis *r, char *err, size_t errlen)
                  "replicaof 127.0.0.1 %d\n"
                  "replica-serve-stale-data no\n",
                  -r->master_port);
+    n = strlen(conf);
+    if (r->extra_conf != NULL && n < sizeof(conf))
+        snprintf(conf + n, sizeof(conf) - n, "%s\n", r->extra_conf);
     snprintf(path, sizeof(path), "%s/redis.conf", r->proc.dir);
     if (write_file(path, conf, err, errlen) == -1)
         return start_failed(&r->proc);
@@ -1251,6 +1254,8 @@ mysql_try_start(struct harness_mysql *m, const struct harness_pki *pki, char *er
         argv[n++] = o_cert;
         argv[n++] = o_key;
     }
+    for (int i = 0; m->extra_args != NULL && m->extra_args[i] != NULL && i < 8; i++)
+        argv[n++] = m->extra_args[i];
     argv[n] = NULL;
 
     t0 = harness_now_ms();

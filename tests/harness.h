@@ -59,6 +59,8 @@ struct harness_redis {
      * link is up. < 0: a replica of the closed port -master_port with
      * replica-serve-stale-data no, so its link stays down and PING answers -MASTERDOWN. */
     int master_port;
+    /* Set before start, or NULL: more lines for redis.conf, appended last (they win). */
+    const char *extra_conf;
     double start_ms;
 };
 
@@ -68,6 +70,9 @@ struct harness_mysql {
     char socket[HARNESS_PATH];
     int ed25519; /* 1 when the ed25519 user was created */
     int tls;     /* 1 when the server has TLS with the harness CA */
+    /* Set before start, or NULL: more mariadbd options (NULL-terminated), passed last so
+     * they override the harness's own (e.g. "--max-connections=2"). At most 8. */
+    const char *const *extra_args;
     double install_ms;
     double start_ms;
 };

@@ -182,7 +182,7 @@ flt_line_of(const struct flt_result *r, const char *name, char *line, size_t len
     return -1;
 }
 
-static int
+int
 flt_match(const char *s, const char *re)
 {
     regex_t rx;

@@ -34,6 +34,9 @@ void flt_assert_fail(const struct flt_result *r, const char *name, const char *r
 /* Asserts exit code 0 and a PASS line for name matching re. */
 void flt_assert_pass(const struct flt_result *r, const char *name, const char *re);
 
+/* Whether s matches the extended, case-insensitive regex re (a bad regex fails the test). */
+int flt_match(const char *s, const char *re);
+
 /* Suite .init: fails unless running inside the namespace of netns.sh. */
 void flt_require_netns(void);
 

@@ -53,7 +53,7 @@ Test(config, spec_example_loads_every_field)
              "    headers: { Host: app.internal }\n"
              "    timeout: 2s\n"
              "    insecure: true\n"
-             "    cacert: /etc/ssl/ca.pem\n"
+             "    cacert: /etc/ssl/certs/ca-certificates.crt\n"
              "  - name: db\n"
              "    url: mysql://app:${DB_PASSWORD}@db:3306/app\n"
              "    query: SELECT 1\n"
@@ -83,7 +83,7 @@ Test(config, spec_example_loads_every_field)
     cr_assert_eq(chk->timeout_ms, 2000);
     cr_assert_null(chk->query);
     cr_assert_eq(chk->insecure, 1);
-    cr_assert_str_eq(chk->cacert, "/etc/ssl/ca.pem");
+    cr_assert_str_eq(chk->cacert, "/etc/ssl/certs/ca-certificates.crt");
     cr_assert_eq(chk->line, 8);
     cr_assert_eq(chk->col, 5);
 

@@ -410,6 +410,13 @@ ParameterizedTestParameters(url, redact_raw_hides_passwords_in_malformed_urls)
         {"http://h/no-userinfo", "http://h/no-userinfo"},
         {"u:pw@h", "u:***@h"},
         {"http://u:p w@h\n", "http://u:***@h?"},
+        /* no '@': a "port" that is not a number may be a password whose host was forgotten */
+        {"redis://:pw", "redis://:***"},
+        {"mysql://u:pw/db", "mysql://u:***/db"},
+        {"http://[::1]:pw/x", "http://[::1]:***/x"},
+        {"http://h:8080/%zz", "http://h:8080/%zz"},
+        {"http://[::1]:80/", "http://[::1]:80/"},
+        {"tcp://h", "tcp://h"},
         {"", ""},
     };
     return cr_make_param_array(struct raw_case, cases, sizeof(cases) / sizeof(cases[0]));

@@ -1,4 +1,5 @@
-/* util: durations, status sets, names, UTF-8, text_clean, redact_secret, buffers, clock. */
+/* util: durations, status sets, names, UTF-8, text_clean, redact_secret, buffers, clock,
+ * listen addresses, header values, CA files. */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 
@@ -517,4 +518,67 @@ Test(util, mono_ms_never_goes_back)
 
     cr_assert_gt(a, 0.0);
     cr_assert_geq(b, a);
+}
+
+/* ---- listen addresses, header values, CA files ---- */
+
+struct listen_case {
+    char in[48];
+    int ok;
+};
+
+ParameterizedTestParameters(util, listen_addr_parse_accepts_only_host_port)
+{
+    static struct listen_case cases[] = {
+        {"0.0.0.0:8080", 1}, {"127.0.0.1:0", 1},
+        {"[::]:8080", 1},    {"[::1]:1", 1},
+        {":8080", 1},        {"*:8080", 1},
+        {"garbage", 0},      {"", 0},
+        {"127.0.0.1:", 0},   {"127.0.0.1:99999", 0},
+        {"127.0.0.1:-1", 0}, {"127.0.0.1:http", 0},
+        {"999.1.1.1:80", 0}, {"[::1", 0},
+        {"[::1]", 0},        {"[zz]:80", 0},
+        {"host:80", 0},      {"127.0.0.1:80x", 0},
+    };
+    return cr_make_param_array(struct listen_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct listen_case *c, util, listen_addr_parse_accepts_only_host_port)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = 0;
+    char err[160] = "";
+    int rc = listen_addr_parse(c->in, &ss, &len, err, sizeof(err));
+
+    if (c->ok) {
+        cr_assert_eq(rc, 0, "\"%s\" refused: %s", c->in, err);
+        cr_assert(len > 0);
+    } else {
+        cr_assert_eq(rc, -1, "\"%s\" accepted", c->in);
+        cr_assert(strstr(err, c->in) != NULL, "error does not quote \"%s\": %s", c->in, err);
+    }
+}
+
+Test(util, header_value_ok_refuses_control_bytes_but_not_tab_or_utf8)
+{
+    cr_assert(header_value_ok("a b\tc \xc3\xa9"));
+    cr_assert(header_value_ok(""));
+    cr_assert_not(header_value_ok("a\x01b"));
+    cr_assert_not(header_value_ok("a\x7f"));
+    cr_assert_not(header_value_ok("a\x1b[2J"));
+    cr_assert_not(header_value_ok("a\rb"));
+}
+
+Test(util, file_readable_names_the_problem)
+{
+    char err[256];
+
+    cr_assert_eq(file_readable("/etc/passwd", err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(file_readable("", err, sizeof(err)), -1);
+    cr_assert_str_eq(err, "empty file name");
+    cr_assert_eq(file_readable("/nonexistent/ca.pem", err, sizeof(err)), -1);
+    cr_assert(strstr(err, "/nonexistent/ca.pem") != NULL && strstr(err, "No such file") != NULL,
+              "%s", err);
+    cr_assert_eq(file_readable("/tmp", err, sizeof(err)), -1);
+    cr_assert(strstr(err, "not a file") != NULL, "%s", err);
 }
