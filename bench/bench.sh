@@ -1,0 +1,586 @@
+#!/usr/bin/env bash
+# make bench (issue #6): probe against the tools people use today, side by side in one run.
+#   bench/bench.sh           the benchmark; writes bench/results.md (BENCH_OUT)
+#   bench/bench.sh profile   callgrind/perf profile of one-shot checks; writes bench/profile.md
+# Starts nginx (a static /health file), redis-server with a password and mariadbd with a
+# password user on free loopback ports in a temporary directory, and stops them on exit.
+# Environment: BENCH_N rounds (200), BENCH_WARMUP (10), BENCH_WRK wrk settings under load
+# ('-t1 -c32 -d10s': on 2 cores, one for wrk and one for the single-threaded server; -t2 makes
+# wrk fight the server for its core), BENCH_WRK_LATENCY the same with one connection
+# ('-t1 -c1 -d5s'),
+# BENCH_WRK_RUNS runs of each (2), BENCH_IMAGE=1 builds the image (`make image`) to
+# report its size, BENCH_PROFILE=1 also writes the profile. Run as root it installs the
+# Debian packages it misses (`make deps-bench`). Needs build/probe, build/probe-static and
+# build/bench/runner (`make bench` builds them).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH=$PATH:/usr/sbin:/sbin
+
+MODE=${1:-bench}
+N=${BENCH_N:-200}
+WARMUP=${BENCH_WARMUP:-10}
+declare -A WRK=([load]="${BENCH_WRK:--t1 -c32 -d10s}" [latency]="${BENCH_WRK_LATENCY:--t1 -c1 -d5s}")
+WRK_RUNS=${BENCH_WRK_RUNS:-2}
+OUT=${BENCH_OUT:-bench/results.md}
+PROFILE_OUT=${BENCH_PROFILE_OUT:-bench/profile.md}
+STATIC=build/probe-static
+STATIC_SYMS=build/static/probe-static.unstripped
+DYN=build/probe
+RUNNER=build/bench/runner
+PLUGINS=/usr/lib/nagios/plugins
+export REDIS_PASSWORD=bench-redis-pw MYSQL_PASSWORD=bench-mysql-pw
+export REDISCLI_AUTH=$REDIS_PASSWORD MYSQL_PWD=$MYSQL_PASSWORD
+MYSQL_USER=bench
+MYSQL_DB=app
+
+say() { printf '%s\n' "$*" >&2; }
+die() {
+    say "bench: $*"
+    exit 1
+}
+
+for f in "$STATIC" "$DYN" "$RUNNER"; do
+    [ -x "$f" ] || die "$f missing: run \`make bench\`"
+done
+for c in nginx redis-server redis-cli mariadbd mariadb-install-db mariadb mysqladmin wrk curl \
+    wget python3 valgrind "$PLUGINS/check_http" "$PLUGINS/check_mysql"; do
+    command -v "$c" >/dev/null && continue
+    say "bench: $c missing; installing the packages (make deps-bench)"
+    make --no-print-directory deps-bench
+    break
+done
+
+TMP=$(mktemp -d /tmp/probe-bench.XXXXXX)
+PIDS=()
+cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# wait_until WHAT CMD...: retries CMD for up to 60 s.
+wait_until() {
+    local what=$1 i
+    shift
+    for ((i = 0; i < 600; i++)); do
+        "$@" >/dev/null 2>&1 && return 0
+        sleep 0.1
+    done
+    die "$what did not come up (logs in $TMP)"
+}
+
+start_nginx() {
+    local d=$TMP/nginx user=
+    mkdir -p "$d/www" "$d/tmp"
+    printf '{"status":"pass"}\n' >"$d/www/health"
+    [ "$(id -u)" != 0 ] || user='user root;'
+    # One worker: probe serve is one event loop on one thread.
+    cat >"$d/nginx.conf" <<EOF
+$user
+worker_processes 1;
+daemon off;
+pid $d/nginx.pid;
+error_log $d/error.log;
+events { worker_connections 1024; }
+http {
+    access_log off;
+    keepalive_requests 1000000;
+    client_body_temp_path $d/tmp/body;
+    proxy_temp_path $d/tmp/proxy;
+    fastcgi_temp_path $d/tmp/fastcgi;
+    uwsgi_temp_path $d/tmp/uwsgi;
+    scgi_temp_path $d/tmp/scgi;
+    server {
+        listen 127.0.0.1:$HTTP_PORT;
+        root $d/www;
+        location = /health { default_type application/json; }
+    }
+}
+EOF
+    nginx -e "$d/error.log" -p "$d" -c "$d/nginx.conf" &
+    NGINX_PID=$!
+    PIDS+=("$NGINX_PID")
+    wait_until nginx curl -fsS "$HTTP_URL"
+}
+
+start_redis() {
+    mkdir -p "$TMP/redis"
+    redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --requirepass "$REDIS_PASSWORD" \
+        --save '' --appendonly no --dir "$TMP/redis" --logfile "$TMP/redis/redis.log" &
+    PIDS+=("$!")
+    wait_until redis-server redis_up
+}
+
+redis_up() { [ "$(redis-cli -p "$REDIS_PORT" ping)" = PONG ]; }
+
+# As tests/harness.c does it: a fresh datadir, small buffers, an init file for the user.
+start_mariadb() {
+    local d=$TMP/mariadb root=()
+    mkdir -p "$d"
+    [ "$(id -u)" != 0 ] || root=(--user=root)
+    local common=(--no-defaults "--datadir=$d/data" "${root[@]}" --skip-name-resolve
+        --skip-log-bin "--tmpdir=$d" --innodb-buffer-pool-size=16M --innodb-log-file-size=8M
+        --innodb-use-native-aio=0)
+    mariadb-install-db "${common[@]}" --auth-root-authentication-method=normal --skip-test-db \
+        >"$d/install.log" 2>&1 || die "mariadb-install-db failed: $(tail -5 "$d/install.log")"
+    cat >"$d/init.sql" <<EOF
+CREATE DATABASE IF NOT EXISTS $MYSQL_DB;
+CREATE USER '$MYSQL_USER'@'%' IDENTIFIED BY '$MYSQL_PASSWORD';
+GRANT ALL PRIVILEGES ON $MYSQL_DB.* TO '$MYSQL_USER'@'%';
+EOF
+    mariadbd "${common[@]}" "--socket=$d/mysql.sock" "--port=$MYSQL_PORT" \
+        --bind-address=127.0.0.1 "--pid-file=$d/mariadbd.pid" "--log-error=$d/error.log" \
+        "--init-file=$d/init.sql" --skip-networking=0 --performance-schema=OFF \
+        --max-connections=200 --max-connect-errors=1000000 --loose-feedback=OFF &
+    PIDS+=("$!")
+    # mysqladmin ping passes on "access denied"; a query proves the user works.
+    wait_until mariadbd mariadb --no-defaults --protocol=tcp -h 127.0.0.1 -P "$MYSQL_PORT" \
+        -u "$MYSQL_USER" -e 'SELECT 1' "$MYSQL_DB"
+}
+
+start_servers() {
+    HTTP_PORT=$(free_port)
+    REDIS_PORT=$(free_port)
+    MYSQL_PORT=$(free_port)
+    HTTP_URL=http://127.0.0.1:$HTTP_PORT/health
+    REDIS_URL="redis://:\${REDIS_PASSWORD}@127.0.0.1:$REDIS_PORT"
+    MYSQL_URL="mysql://$MYSQL_USER:\${MYSQL_PASSWORD}@127.0.0.1:$MYSQL_PORT/$MYSQL_DB"
+    say "-- servers: nginx :$HTTP_PORT, redis :$REDIS_PORT, mariadb :$MYSQL_PORT"
+    start_nginx
+    start_redis
+    start_mariadb
+}
+
+# ---- one-shot checks ----
+
+CURL=(curl -fsS -o /dev/null)
+REDIS_CLI=(redis-cli -h 127.0.0.1 -p)
+MYSQLADMIN=(mysqladmin --protocol=tcp -h 127.0.0.1 -u "$MYSQL_USER" -P)
+
+# The runner's arguments: GROUP:NAME COMMAND... separated by ---.
+runner_args() {
+    local chain three=("$HTTP_URL" "$MYSQL_URL" "$REDIS_URL") b
+    chain="${CURL[*]} $HTTP_URL && ${REDIS_CLI[*]} $REDIS_PORT --no-auth-warning ping"
+    chain+=" >/dev/null && ${MYSQLADMIN[*]} $MYSQL_PORT ping >/dev/null"
+    for b in "$STATIC" "$DYN"; do
+        ARGS+=("http:${b#build/}" "$b" check "$HTTP_URL" ---)
+    done
+    ARGS+=(http:curl "${CURL[@]}" "$HTTP_URL" ---
+        http:wget wget -q -O /dev/null "$HTTP_URL" ---
+        http:check_http "$PLUGINS/check_http" -H 127.0.0.1 -p "$HTTP_PORT" -u /health ---
+        http:python3 python3 -c "import urllib.request; urllib.request.urlopen('$HTTP_URL')" ---)
+    for b in "$STATIC" "$DYN"; do
+        ARGS+=("redis:${b#build/}" "$b" check "$REDIS_URL" ---)
+    done
+    ARGS+=(redis:redis-cli "${REDIS_CLI[@]}" "$REDIS_PORT" --no-auth-warning ping ---)
+    for b in "$STATIC" "$DYN"; do
+        ARGS+=("mysql:${b#build/}" "$b" check "$MYSQL_URL" ---)
+    done
+    ARGS+=(mysql:mysqladmin "${MYSQLADMIN[@]}" "$MYSQL_PORT" ping ---
+        mysql:check_mysql "$PLUGINS/check_mysql" -H 127.0.0.1 -P "$MYSQL_PORT" -u "$MYSQL_USER"
+        -p "$MYSQL_PASSWORD" -d "$MYSQL_DB" ---)
+    for b in "$STATIC" "$DYN"; do
+        ARGS+=("three:${b#build/}" "$b" check "${three[@]}" ---)
+    done
+    ARGS+=("three:shell chain" sh -c "$chain" --- floor:/bin/true /bin/true)
+}
+
+# evict_page_cache: drops every compared program and the shared libraries it loads from the page
+# cache (POSIX_FADV_DONTNEED), so the warm-up pages each of them in through exec as from disk.
+# Without it a file just written (probe, by the linker; the others, by dpkg) can sit in large
+# page-cache folios, which this kernel maps whole: probe-static's file-backed RSS straight after
+# the build was 4.8 MiB against 2-3 MiB once paged in by exec. Every command gets the same.
+evict_page_cache() {
+    local p f
+    for p in "$STATIC" "$DYN" curl wget "$PLUGINS/check_http" "$PLUGINS/check_mysql" python3 \
+        redis-cli mysqladmin sh /bin/true nginx; do
+        f=$(command -v "$p") || continue
+        readlink -f "$f"
+        { ldd "$f" 2>/dev/null || true; } | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
+            xargs -r readlink -f
+    done | sort -u >"$TMP/evict.files"
+    python3 -c 'import os, sys
+for f in open(sys.argv[1]).read().split():
+    fd = os.open(f, os.O_RDONLY)
+    os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+    os.close(fd)' "$TMP/evict.files"
+    EVICTED=$(wc -l <"$TMP/evict.files")
+}
+
+# ms VALUE: wrk's 123.45us / 1.23ms / 1.02s in milliseconds.
+ms() {
+    awk -v v="$1" 'BEGIN {
+        n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+        printf "%.3f", u == "us" ? n / 1000 : u == "s" ? n * 1000 : n }'
+}
+
+# vm PID FIELD: a /proc/PID/status field (VmRSS, VmHWM) in KiB.
+vm() { awk -v f="$2:" '$1 == f { print $2 }' "/proc/$1/status"; }
+
+# wrk_run LOAD NAME URL: one wrk run with the settings of LOAD (load or latency); appends
+# "LOAD NAME req/s p50 p99 non2xx errors" to $TMP/wrk.tsv.
+wrk_run() {
+    local out=$TMP/wrk.$1.$2.$RANDOM args
+    read -r -a args <<<"${WRK[$1]}"
+    wrk "${args[@]}" --latency "$3" >"$out" 2>&1 || die "wrk $3 failed: $(cat "$out")"
+    awk -v kind="$1" -v name="$2" '
+        $1 == "50%" { p50 = $2 } $1 == "99%" { p99 = $2 }
+        /^Requests\/sec:/ { rps = $2 }
+        /Non-2xx or 3xx responses:/ { bad = $NF }
+        /Socket errors:/ { err = $0; sub(/.*Socket errors: */, "", err); gsub(/ /, "", err) }
+        END { printf "%s\t%s\t%s\t%s\t%s\t%d\t%s\n", kind, name, rps, p50, p99, bad, err == "" ? "-" : err }
+    ' "$out" >>"$TMP/wrk.tsv"
+}
+
+# The serve benchmark: probe-static serve vs nginx under the same wrk settings, alternating,
+# WRK_RUNS times each: first the load settings (BENCH_WRK), then one connection (latency).
+bench_serve() {
+    local port i load s rps p50 p99 bad err
+    port=$(free_port)
+    SERVE_URL=http://127.0.0.1:$port/health
+    "$STATIC" serve --listen "127.0.0.1:$port" --interval 10s "$HTTP_URL" "$MYSQL_URL" \
+        "$REDIS_URL" 2>"$TMP/serve.log" &
+    SERVE_PID=$!
+    PIDS+=("$SERVE_PID")
+    wait_until "probe serve" curl -fsS -o /dev/null "http://127.0.0.1:$port/ready"
+    sleep 0.5
+    SERVE_RSS_IDLE=$(vm "$SERVE_PID" VmRSS)
+    SERVE_RSS_SPLIT="RssAnon $(vm "$SERVE_PID" RssAnon), RssFile $(vm "$SERVE_PID" RssFile)"
+    NGINX_WORKER=$(cat "/proc/$NGINX_PID/task/$NGINX_PID/children")
+    NGINX_WORKER=${NGINX_WORKER%% *}
+    NGINX_RSS_IDLE="$(vm "$NGINX_WORKER" VmRSS) (RssAnon $(vm "$NGINX_WORKER" RssAnon), RssFile $(vm "$NGINX_WORKER" RssFile))"
+    : >"$TMP/wrk.tsv"
+    for load in load latency; do
+        for ((i = 0; i < WRK_RUNS; i++)); do
+            say "-- wrk ${WRK[$load]} --latency, run $((i + 1)) of $WRK_RUNS"
+            wrk_run "$load" nginx "$HTTP_URL"
+            wrk_run "$load" probe-static "$SERVE_URL"
+        done
+    done
+    SERVE_HWM=$(vm "$SERVE_PID" VmHWM)
+    NGINX_HWM=$(vm "$NGINX_WORKER" VmHWM)
+    # Per load and server: the best run by requests/s, its percentiles in ms, every run's req/s.
+    for load in load latency; do
+        for s in nginx probe-static; do
+            read -r _ _ rps p50 p99 bad err < <(awk -v l=$load -v s=$s '$1 == l && $2 == s' \
+                "$TMP/wrk.tsv" | sort -t$'\t' -k3,3gr | head -1)
+            printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$load" "$s" "$rps" "$(ms "$p50")" \
+                "$(ms "$p99")" "$bad" "$err" "$(awk -v l=$load -v s=$s '$1 == l && $2 == s {
+                    printf "%s%.0f", n++ ? " / " : "", $3 }' "$TMP/wrk.tsv")"
+        done
+    done >"$TMP/serve.tsv"
+}
+
+# ---- sizes ----
+
+curl_size() {
+    local f total=0
+    for f in $(command -v curl) $(ldd "$(command -v curl)" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+        readlink -f "$f"
+    done | sort -u >"$TMP/curl.files"
+    while read -r f; do total=$((total + $(stat -c %s "$f"))); done <"$TMP/curl.files"
+    CURL_BYTES=$total
+    CURL_FILES=$(wc -l <"$TMP/curl.files")
+}
+
+image_size() {
+    IMAGE_NOTE="not built in this run (BENCH_IMAGE=1 builds it with \`make image\`)"
+    IMAGE_BYTES=
+    if [ "${BENCH_IMAGE:-0}" = 1 ]; then
+        local t0=$EPOCHREALTIME
+        say "-- make image"
+        make --no-print-directory image >"$TMP/image.log" 2>&1 || die "make image failed: $(tail -5 "$TMP/image.log")"
+        IMAGE_NOTE="probe:latest, built in this run by \`make image\` in $(awk -v a="$t0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }') s"
+    fi
+    command -v podman >/dev/null && [ "$(id -u)" = 0 ] || return 0
+    if IMAGE_BYTES=$(scripts/image/podman.sh image inspect --format '{{.Size}}' probe:latest 2>/dev/null); then
+        [ "${BENCH_IMAGE:-0}" = 1 ] ||
+            IMAGE_NOTE="probe:latest as built earlier ($(scripts/image/podman.sh image inspect --format '{{.Created}}' probe:latest | cut -c1-19)), not rebuilt in this run"
+    else
+        IMAGE_BYTES=
+    fi
+}
+
+# ---- report ----
+
+versions() {
+    printf -- '- %s\n' \
+        "probe: $("$STATIC" version | head -1) ($("$STATIC" version | sed -n 2p))" \
+        "curl: $(curl --version | head -1)" \
+        "wget: $(wget --version | head -1)" \
+        "check_http / check_mysql: $("$PLUGINS/check_http" -V | head -1)" \
+        "python3: $(python3 -V 2>&1)" \
+        "redis-cli: $(redis-cli -v), redis-server: $(redis-server -v | awk '{ print $3 }')" \
+        "mysqladmin: $(mysqladmin --version), server: $(mariadbd --version | awk '{ print $3 }')" \
+        "nginx: $(nginx -v 2>&1 | sed 's/^nginx version: //')" \
+        "wrk: $(wrk -v 2>&1 | head -1 | awk '{ print $2 }')"
+}
+
+machine() {
+    printf -- '- %s\n' \
+        "date: $(date -u '+%Y-%m-%d %H:%M UTC')" \
+        "CPU: $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo), nproc $(nproc)" \
+        "kernel: $(uname -sr), Debian $(cat /etc/debian_version)" \
+        "memory: $(awk '/^MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+}
+
+# The runner's TSV as Markdown tables, one per group, ratio to that group's probe-static.
+checks_table() {
+    awk -F'\t' '
+        NR == 1 { next }
+        { split($1, g, ":"); grp[NR] = g[1]; name[NR] = g[2]; line[NR] = $0
+          if (g[2] == "probe-static") base[g[1]] = $3
+          if (!(g[1] in seen)) { seen[g[1]] = 1; order[++ng] = g[1] } }
+        END {
+            title["http"] = "One HTTP check"; title["redis"] = "One Redis check"
+            title["mysql"] = "One MySQL check"; title["three"] = "Three checks (HTTP, MySQL, Redis)"
+            title["floor"] = "Process exec floor (ratio to the one HTTP check of probe-static)"
+            base["floor"] = base["http"]
+            for (k = 1; k <= ng; k++) {
+                G = order[k]
+                printf "\n### %s\n\n", title[G]
+                print "| command | median wall ms | min–max ms | median CPU ms | peak RSS KiB | ratio to probe-static (wall) | exit codes |"
+                print "|---|---:|---:|---:|---:|---:|---|"
+                for (i = 2; i <= NR; i++) {
+                    if (grp[i] != G) continue
+                    split(line[i], f, "\t")
+                    printf "| %s | %.2f | %.2f–%.2f | %.2f | %d | %.2f | %s%s |\n", name[i], f[3], f[4],
+                        f[5], f[6], f[7], f[3] / base[G], f[8], (f[9] > 0 ? " **FAILED " f[9] "×**" : "")
+                }
+            }
+        }' "$TMP/checks.tsv"
+}
+
+serve_table() {
+    echo
+    echo "### \`probe serve\` /health vs nginx's static file, same wrk settings, alternating"
+    echo
+    echo "Best of $WRK_RUNS runs by req/s. Under load: \`wrk ${WRK[load]} --latency\`; one connection:"
+    echo "\`wrk ${WRK[latency]} --latency\`. wrk runs on the same $(nproc) CPUs as the server."
+    echo
+    echo "| server | wrk | req/s (best) | req/s (each run) | p50 ms | p99 ms | non-2xx | socket errors |"
+    echo "|---|---|---:|---:|---:|---:|---:|---|"
+    awk -F"\t" -v heavy="${WRK[load]}" -v lat="${WRK[latency]}" '
+        { label = $2 == "nginx" ? "nginx, 1 worker, static file" : "probe serve (build/probe-static), 3 checks every 10s"
+          printf "| %s | %s | %.0f | %s | %.3f | %.3f | %d | %s |\n", label, $1 == "load" ? heavy : lat,
+              $3, $8, $4, $5, $6, $7 }' "$TMP/serve.tsv"
+    echo
+    echo "| server | RSS idle KiB (VmRSS) | RSS under load KiB |"
+    echo "|---|---:|---:|"
+    echo "| probe serve (build/probe-static) | $SERVE_RSS_IDLE ($SERVE_RSS_SPLIT) | VmHWM $SERVE_HWM (peak over every wrk run; not sampled, so nothing else runs beside wrk) |"
+    echo "| nginx worker process | $NGINX_RSS_IDLE | VmHWM $NGINX_HWM |"
+}
+
+# serve_field LOAD NAME COLUMN: one number from $TMP/serve.tsv.
+serve_field() { awk -F'\t' -v l="$1" -v s="$2" -v c="$3" '$1 == l && $2 == s { print $c }' "$TMP/serve.tsv"; }
+
+# field GROUP:NAME COLUMN: one number from the runner's TSV.
+field() { awk -F'\t' -v l="$1" -v c="$2" '$1 == l { print $c }' "$TMP/checks.tsv"; }
+
+# target WHAT VALUE OP LIMIT: "target met" or "missed by X%".
+target() {
+    awk -v what="$1" -v v="$2" -v op="$3" -v lim="$4" 'BEGIN {
+        ok = op == "<=" ? v <= lim : op == "<" ? v < lim : v >= lim
+        printf "target %s: %s %s %s: ", what, v, op, lim
+        if (ok) print "target met"
+        else printf "missed by %.0f%%\n", op == ">=" ? (lim - v) / lim * 100 : (v - lim) / lim * 100 }'
+}
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+
+summary() {
+    local ps pd hc cu ch rps_p rps_n
+    ps=$(field http:probe-static 3)
+    ch=$(field http:check_http 3)
+    cu=$(field http:curl 3)
+    printf '1 HTTP check: probe-static %.2f ms, probe %.2f ms, curl %.2f ms, wget %.2f ms, check_http %.2f ms, python3 %.2f ms\n' \
+        "$ps" "$(field http:probe 3)" "$cu" "$(field http:wget 3)" "$ch" "$(field http:python3 3)"
+    printf '1 Redis check: probe-static %.2f ms, redis-cli %.2f ms, ratio %s\n' "$(field redis:probe-static 3)" \
+        "$(field redis:redis-cli 3)" "$(ratio "$(field redis:probe-static 3)" "$(field redis:redis-cli 3)")"
+    printf '1 MySQL check: probe-static %.2f ms, mysqladmin %.2f ms (ratio %s), check_mysql %.2f ms (ratio %s)\n' \
+        "$(field mysql:probe-static 3)" "$(field mysql:mysqladmin 3)" \
+        "$(ratio "$(field mysql:probe-static 3)" "$(field mysql:mysqladmin 3)")" \
+        "$(field mysql:check_mysql 3)" "$(ratio "$(field mysql:probe-static 3)" "$(field mysql:check_mysql 3)")"
+    pd=$(field 'three:probe-static' 3)
+    hc=$(field 'three:shell chain' 3)
+    printf '3 checks: probe %.2f ms, shell chain %.2f ms, ratio %s\n' "$pd" "$hc" "$(ratio "$pd" "$hc")"
+    printf 'exec floor: /bin/true %.2f ms\n' "$(field floor:/bin/true 3)"
+    rps_p=$(serve_field load probe-static 3)
+    rps_n=$(serve_field load nginx 3)
+    printf 'serve: probe %.0f req/s, nginx %.0f req/s, ratio %s; p99 under load probe %s ms, nginx %s ms; one connection probe %s ms, nginx %s ms\n' \
+        "$rps_p" "$rps_n" "$(ratio "$rps_p" "$rps_n")" "$(serve_field load probe-static 5)" \
+        "$(serve_field load nginx 5)" "$(serve_field latency probe-static 5)" "$(serve_field latency nginx 5)"
+    target "1 HTTP check, probe-static / check_http" "$(ratio "$ps" "$ch")" "<=" 0.75
+    target "1 HTTP check, probe-static / curl" "$(ratio "$ps" "$cu")" "<=" 0.3
+    target "3 checks, probe-static / shell chain" "$(ratio "$pd" "$hc")" "<=" 0.25
+    target "3 checks, probe-static peak RSS KiB" "$(field 'three:probe-static' 7)" "<=" 4096
+    target "serve req/s, probe / nginx" "$(ratio "$rps_p" "$rps_n")" ">=" 0.5
+    target "serve p99 ms under load (wrk ${WRK[load]})" "$(serve_field load probe-static 5)" "<" 1
+    target "serve p99 ms, one connection (wrk ${WRK[latency]})" "$(serve_field latency probe-static 5)" "<" 1
+    target "serve RSS idle KiB" "$SERVE_RSS_IDLE" "<" 4096
+}
+
+write_results() {
+    {
+        echo "# make bench results"
+        echo
+        echo "Written by \`make bench\` (bench/bench.sh, bench/runner.c). One run: $N timed rounds after"
+        echo "$WARMUP warm-up rounds; each round runs every command once, one after another, starting"
+        echo "one command later each round. Wall time from fork to wait4, CPU (user+sys) and peak RSS"
+        echo "from wait4's rusage, which includes the children a command waited for (the shell"
+        echo "chain's curl, redis-cli and mysqladmin). Servers on loopback: nginx (1 worker, static"
+        echo "file), redis-server with requirepass, mariadbd with a password user. Passwords through"
+        echo "the environment (\`\${VAR}\` in probe's targets, REDISCLI_AUTH, MYSQL_PWD), except"
+        echo "check_mysql which takes \`-p\`. Peak RSS is the kernel's high-water mark of resident"
+        echo "pages, file-backed ones (the program's and its libraries' code) included; /bin/true shows"
+        echo "the floor. Before the one-shot runs and again before the serve runs, every compared"
+        echo "program and the shared libraries it loads ($EVICTED files) are dropped from the page cache"
+        echo "(POSIX_FADV_DONTNEED), so each is paged in by exec as from disk: on this kernel a file"
+        echo "just written by the linker or dpkg can sit in large page-cache folios that are mapped"
+        echo "whole and inflate RSS (probe-static: 4.8 MiB right after the build, 3.1 MiB after)."
+        echo
+        echo "## Machine"
+        echo
+        machine
+        echo
+        echo "## Versions"
+        echo
+        versions
+        echo
+        echo "## One-shot checks"
+        checks_table
+        serve_table
+        echo
+        echo "## Sizes"
+        echo
+        echo "| what | bytes | MiB |"
+        echo "|---|---:|---:|"
+        printf '| build/probe-static (stripped, everything linked in) | %d | %.2f |\n' "$STATIC_BYTES" \
+            "$(awk -v b="$STATIC_BYTES" 'BEGIN { print b / 1048576 }')"
+        if [ -n "$IMAGE_BYTES" ]; then
+            printf '| production image (%s) | %d | %.2f |\n' "$IMAGE_NOTE" "$IMAGE_BYTES" \
+                "$(awk -v b="$IMAGE_BYTES" 'BEGIN { print b / 1048576 }')"
+        else
+            printf '| production image | %s | |\n' "$IMAGE_NOTE"
+        fi
+        printf '| curl plus the %d shared libraries it loads (ldd, real files) | %d | %.2f |\n' \
+            "$((CURL_FILES - 1))" "$CURL_BYTES" "$(awk -v b="$CURL_BYTES" 'BEGIN { print b / 1048576 }')"
+        echo
+        echo "## Summary"
+        echo
+        echo '```'
+        cat "$TMP/summary.txt"
+        echo '```'
+    } >"$OUT"
+}
+
+# ---- profile ----
+
+# callgrind LABEL BINARY TARGET...: one run under callgrind; prints its total Ir.
+callgrind() {
+    local f=$TMP/cg.$1.${2##*/}
+    valgrind --tool=callgrind --callgrind-out-file="$f" "$2" check -t 60s "${@:3}" \
+        >"$f.out" 2>"$f.log" || die "callgrind $1 $2 failed: $(tail -3 "$f.out" "$f.log")"
+    callgrind_annotate "$f" | awk '/PROGRAM TOTALS/ { gsub(/,/, "", $1); print $1 }'
+}
+
+# top LABEL FILE COUNT [SKIP]: the first COUNT functions of a callgrind_annotate listing,
+# leaving out lines that match SKIP.
+top() {
+    echo
+    echo "### $1"
+    echo
+    echo '```'
+    awk -v n="$3" -v skip="${4:-^$}" '/file:function/ { on = 1; getline; next }
+        on && NF && $0 !~ skip { print; if (++k == n) exit }' "$2"
+    echo '```'
+}
+
+# top_functions LABEL BINARY: the top functions of the callgrind run of LABEL with BINARY.
+top_functions() {
+    local f=$TMP/cg.$1.${2##*/}
+    callgrind_annotate --inclusive=yes "$f" >"$f.incl"
+    callgrind_annotate "$f" >"$f.self"
+    echo
+    echo "## $1, $2"
+    top "$1, $2: top functions, inclusive" "$f.incl" 12
+    [ "$2" = "$STATIC_SYMS" ] ||
+        top "$1, $2: top functions, inclusive, without the dynamic loader" "$f.incl" 12 'ld-linux|dl-|/elf/|rtld'
+    top "$1, $2: top functions, self" "$f.self" 10
+}
+
+profile() {
+    local -A targets=([http]="$HTTP_URL" [redis]="$REDIS_URL" [mysql]="$MYSQL_URL")
+    local k t
+    say "-- callgrind"
+    {
+        echo "# probe profile: one-shot checks"
+        echo
+        echo "Written by \`make bench-profile\` (bench/bench.sh profile). Instructions (Ir) counted by"
+        echo "\`valgrind --tool=callgrind\` for one \`probe check\` against local servers; top functions"
+        echo "of the dynamic build (build/probe) and of the static one ($STATIC_SYMS: build/probe-static"
+        echo "before strip). probe $("$DYN" version | head -1), $(date -u '+%Y-%m-%d %H:%M UTC')."
+        echo
+        echo "| checks | build/probe Ir | $STATIC_SYMS Ir |"
+        echo "|---|---:|---:|"
+        for k in http redis mysql; do
+            printf '| %s | %s | %s |\n' "$k" "$(callgrind "$k" "$DYN" "${targets[$k]}")" \
+                "$(callgrind "$k" "$STATIC_SYMS" "${targets[$k]}")"
+        done
+        printf '| three | %s | %s |\n' "$(callgrind three "$DYN" "$HTTP_URL" "$MYSQL_URL" "$REDIS_URL")" \
+            "$(callgrind three "$STATIC_SYMS" "$HTTP_URL" "$MYSQL_URL" "$REDIS_URL")"
+        printf '| (/bin/true) | %s | |\n' "$(valgrind --tool=callgrind --callgrind-out-file="$TMP/cg.true" /bin/true 2>/dev/null && callgrind_annotate "$TMP/cg.true" | awk '/PROGRAM TOTALS/ { print $1 }' | tr -d ,)"
+        for k in http redis mysql three; do top_functions "$k" "$DYN"; done
+        for k in http redis mysql three; do top_functions "$k" "$STATIC_SYMS"; done
+        echo
+        echo "## perf stat"
+        echo
+        if command -v perf >/dev/null; then
+            for t in "$STATIC" "$DYN"; do
+                echo "\`perf stat -r 50 $t check http://…\`:"
+                echo
+                echo '```'
+                perf stat -r 50 "$t" check "$HTTP_URL" 2>&1 >/dev/null | sed -n '/Performance counter/,$p' | sed '/^$/d'
+                echo '```'
+            done
+        else
+            echo "perf is not installed (linux-perf)."
+        fi
+    } >"$PROFILE_OUT"
+    say "wrote $PROFILE_OUT"
+}
+
+# ---- main ----
+
+T0=$EPOCHREALTIME
+start_servers
+if [ "$MODE" = profile ]; then
+    profile
+    exit 0
+fi
+[ "$MODE" = bench ] || die "unknown mode $MODE (bench or profile)"
+
+ARGS=()
+runner_args
+evict_page_cache
+say "-- one-shot checks: $N rounds after $WARMUP warm-up rounds ($EVICTED files dropped from the page cache first)"
+FAILED=0
+"$RUNNER" -w "$WARMUP" -n "$N" -t 30 "${ARGS[@]}" >"$TMP/checks.tsv" || FAILED=1
+say "-- probe serve vs nginx"
+evict_page_cache
+bench_serve
+STATIC_BYTES=$(stat -c %s "$STATIC")
+curl_size
+image_size
+summary | tee "$TMP/summary.txt"
+write_results
+say "wrote $OUT in $(awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }') s"
+[ "${BENCH_PROFILE:-0}" != 1 ] || profile
+[ "$FAILED" = 0 ] || die "some commands failed (see the exit codes in $OUT)"
