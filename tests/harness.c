@@ -124,6 +124,18 @@ bound_port(int fd)
     return ntohs(((struct sockaddr_in *)&ss)->sin_port);
 }
 
+void
+harness_note_deadline(double elapsed_ms, int deadline_ms, const char *what)
+{
+    const char *path = getenv("PROBE_DEADLINE_LOG");
+    FILE *f;
+
+    if (path == NULL || path[0] == '\0' || (f = fopen(path, "a")) == NULL)
+        return;
+    fprintf(f, "%.1f %d %.1f %s\n", elapsed_ms - deadline_ms, deadline_ms, elapsed_ms, what);
+    fclose(f);
+}
+
 int
 harness_free_port(void)
 {

@@ -311,6 +311,15 @@ int pt_json_get(const char *doc, const char *path, char *out, size_t outlen);
 #define PT_ASSERT_EXIT(r, code)                                                                    \
     cr_assert_eq((r)->exit_code, (code), "exit code %d, expected %d" PT_OUT, (r)->exit_code,       \
                  (code), PT_ARGS(r))
+/* For the suite's summary: appends "OVER DEADLINE ELAPSED WHAT" (ms; OVER = ELAPSED - DEADLINE)
+ * to the file $PROBE_DEADLINE_LOG when it is set (`make test` prints the largest OVER). */
+void harness_note_deadline(double elapsed_ms, int deadline_ms, const char *what);
+/* A run that ends at its deadline T took at most T + 100 ms (the spec's slack); noted. */
+#define PT_ASSERT_DEADLINE(r, t)                                                                   \
+    do {                                                                                           \
+        harness_note_deadline((r)->elapsed_ms, (t), __func__);                                     \
+        PT_ASSERT_WITHIN(r, (t) + 100);                                                            \
+    } while (0)
 /* The run took at most ms milliseconds of wall time. */
 #define PT_ASSERT_WITHIN(r, ms)                                                                    \
     cr_assert((r)->elapsed_ms <= (double)(ms), "took %.1f ms, limit %d ms" PT_OUT,                 \

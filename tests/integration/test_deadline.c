@@ -7,8 +7,6 @@
 
 #include "harness.h"
 
-#define SLACK_MS 100
-
 /* The check called name failed with "timeout after T ms (PHASE)", PHASE one of phases. */
 static void
 assert_timeout(const struct probe_result *r, const char *name, int t_ms, const char *phases)
@@ -28,7 +26,7 @@ expect_deadline(const char *url, const char *name, const char *phases)
 
     pt_run(&r, argv, NULL);
     PT_ASSERT_EXIT(&r, 1);
-    PT_ASSERT_WITHIN(&r, 1000 + SLACK_MS);
+    PT_ASSERT_DEADLINE(&r, 1000);
     assert_timeout(&r, name, 1000, phases);
 }
 
@@ -140,7 +138,7 @@ Test(deadline, holds_for_every_stuck_check_at_once, .timeout = 20)
              HARNESS_MYSQL_PASSWORD, dropping ? f.port : sport);
     pt_run(&r, argv, NULL);
     PT_ASSERT_EXIT(&r, 1);
-    PT_ASSERT_WITHIN(&r, 1000 + SLACK_MS);
+    PT_ASSERT_DEADLINE(&r, 1000);
     cr_assert_eq(pt_count_lines(r.out), 8, PT_OUT, PT_ARGS(&r));
     pt_assert_check(&r, "ok", "PASS", "^200$");
     assert_timeout(&r, "web", 1000, "request|response");
@@ -204,7 +202,7 @@ Test(deadline, default_deadline_is_3s, .timeout = 20)
     pt_run(&r, argv, NULL);
     close(fd);
     PT_ASSERT_EXIT(&r, 1);
-    PT_ASSERT_WITHIN(&r, 3000 + SLACK_MS);
+    PT_ASSERT_DEADLINE(&r, 3000);
     cr_assert(r.elapsed_ms >= 2900, "gave up after %.1f ms" PT_OUT, r.elapsed_ms, PT_ARGS(&r));
     assert_timeout(&r, "http", 3000, "request|response");
 }
@@ -221,7 +219,7 @@ Test(deadline, holds_with_a_sub_second_timeout, .timeout = 20)
     pt_run(&r, argv, NULL);
     close(fd);
     PT_ASSERT_EXIT(&r, 1);
-    PT_ASSERT_WITHIN(&r, 250 + SLACK_MS);
+    PT_ASSERT_DEADLINE(&r, 250);
     assert_timeout(&r, "http", 250, "request|response");
 }
 
