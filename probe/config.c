@@ -52,13 +52,16 @@ static int cfg_fail(struct cfg_ctx *c, const yaml_node_t *node, const char *fmt,
 static int
 cfg_vfail_at(struct cfg_ctx *c, size_t line, size_t col, const char *fmt, va_list ap)
 {
+    char msg[1024];
     int n;
 
     if (c->errlen == 0)
         return -1;
-    n = snprintf(c->err, c->errlen, "%s:%zu:%zu: ", c->name, line, col);
-    if (n >= 0 && (size_t)n < c->errlen)
-        vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
+    /* Messages quote values from the file (a multi-line scalar, a file name): one clean line. */
+    n = snprintf(msg, sizeof(msg), "%s:%zu:%zu: ", c->name, line, col);
+    if (n >= 0 && (size_t)n < sizeof(msg))
+        vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
+    text_clean(c->err, c->errlen, msg, strlen(msg));
     return -1;
 }
 

@@ -472,7 +472,9 @@ Test(config, error_is_cut_to_the_buffer)
 
     memset(err, 'x', sizeof(err));
     cr_assert_eq(load("bogus: 1\n", &cfg, err, sizeof(err)), -1);
-    cr_assert_str_eq(err, "probe.yml:1:1: ");
+    cr_assert_eq(strnlen(err, sizeof(err)), sizeof(err) - 1, "not cut to the buffer: %.16s", err);
+    cr_assert_eq(strncmp(err, "probe.yml:1:", 12), 0, "%s", err);
+    cr_assert_str_eq(err + sizeof(err) - 4, "...", "a cut message ends in ...: %s", err);
     cr_assert_eq(load("bogus: 1\n", &cfg, err, 0), -1, "a zero-size buffer is not written");
 }
 
