@@ -14,14 +14,9 @@ $(BUILD)/test_faults: $(FLT_SRCS) tests/faults/faults.h tests/harness.h | deps-f
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -O1 $(SAN) -Itests/faults -Itests -o $@ $(FLT_SRCS) -lcriterion -pthread -lm
 
+# The Makefile's deps-* recipe, run with this target's package list.
 deps-faults:
-	@pk="$(PKGS_FAULTS)"; missing=""; \
-	for p in $$pk; do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages:$$missing (run as root to install)" >&2; exit 1; fi; \
-	  echo "installing:$$missing"; \
-	  export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-	fi
+	@$(MAKE) --no-print-directory deps-build PKGS_BUILD='$(PKGS_FAULTS)'
 
 # PROBE_PLAIN_BIN: the build without sanitizers, for RSS measurements of `probe serve`.
 test-faults: deps-faults $(BUILD)/test_faults $(BUILD)/asan/probe $(BUILD)/probe

@@ -29,15 +29,10 @@ FUZZ_LIBS_fuzz_status := -lev
 
 .PHONY: fuzz fuzz-build fuzz-regress deps-fuzz
 
-# Installs clang and the libFuzzer runtime when missing, as root, like deps-build.
+# Installs clang and the libFuzzer runtime when missing: the Makefile's deps-* recipe, run with
+# this target's package list.
 deps-fuzz:
-	@missing=""; \
-	for p in $(FUZZ_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" != 0 ]; then echo "missing Debian packages:$$missing (run as root to install)" >&2; exit 1; fi; \
-	  echo "installing:$$missing"; \
-	  export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
-	fi
+	@$(MAKE) --no-print-directory deps-build PKGS_BUILD='$(FUZZ_PKGS)'
 
 $(FUZZ_DIR)/%: tests/fuzz/%.c $(wildcard probe/*.c probe/*.h) tests/json_reader.c | deps-fuzz
 	@mkdir -p $(@D)
