@@ -3,8 +3,9 @@
 # loopback, private /tmp, its own /etc/resolv.conf and /etc/hosts, iptables rules and routes
 # that vanish with it. Needs root.
 
-# tests/harness.c: real redis-server and mariadbd for tests/faults/test_real.c.
-FLT_SRCS  := $(wildcard tests/faults/*.c) tests/harness.c
+# tests/harness.c: real redis-server and mariadbd for tests/faults/test_real.c; json_reader.c
+# and probe/util.c (its UTF-8 decoder): the JSON and clean-text checks of test_badinput.c.
+FLT_SRCS  := $(wildcard tests/faults/*.c) tests/harness.c tests/json_reader.c probe/util.c
 PKGS_FAULTS := $(PKGS_BUILD) libcriterion-dev iptables iproute2 util-linux redis-server \
                mariadb-server mariadb-client procps
 
@@ -12,7 +13,7 @@ PKGS_FAULTS := $(PKGS_BUILD) libcriterion-dev iptables iproute2 util-linux redis
 
 $(BUILD)/test_faults: $(FLT_SRCS) tests/faults/faults.h tests/harness.h | deps-faults
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) -O1 $(SAN) -Itests/faults -Itests -o $@ $(FLT_SRCS) -lcriterion -pthread -lm
+	$(CC) $(CFLAGS) -O1 $(SAN) -Itests/faults -Itests -Iprobe -o $@ $(FLT_SRCS) -lcriterion -pthread -lm
 
 # The Makefile's deps-* recipe, run with this target's package list.
 deps-faults:

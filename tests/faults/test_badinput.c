@@ -21,7 +21,9 @@
 #include <unistd.h>
 
 #include "faults.h"
+#include "harness.h"
 #include "scripted.h"
+#include "util.h"
 
 TestSuite(badinput, .init = flt_require_netns);
 
@@ -68,29 +70,6 @@ bi_run(struct flt_result *r, const char *env, enum bi_cmd cmd, const char *const
     flt_run(r, argv, 0);
 }
 
-/* Length of the valid UTF-8 sequence at s (no overlongs, surrogates or > U+10FFFF), or 0. */
-static size_t
-bi_utf8_len(const unsigned char *s, size_t left)
-{
-    unsigned c = s[0];
-    size_t n = c < 0x80                 ? 1
-               : c >= 0xc2 && c <= 0xdf ? 2
-               : c >= 0xe0 && c <= 0xef ? 3
-               : c >= 0xf0 && c <= 0xf4 ? 4
-                                        : 0;
-
-    if (n == 0 || n > left)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-    }
-    if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) || (c == 0xf0 && s[1] < 0x90) ||
-        (c == 0xf4 && s[1] > 0x8f))
-        return 0;
-    return n;
-}
-
 /* NULL when s is valid UTF-8 without control bytes other than '\n', else what is wrong. */
 static const char *
 bi_unclean(const char *s, char *why, size_t len)
@@ -99,10 +78,11 @@ bi_unclean(const char *s, char *why, size_t len)
     size_t left = strlen(s);
 
     while (left > 0) {
-        size_t n = bi_utf8_len(p, left);
+        size_t n;
+        int valid = utf8_next((const char *)p, left, &n);
 
         /* C0 but '\n', DEL, and C1 (U+0080..U+009F: 0xc2 0x80..0x9f, e.g. CSI) */
-        if (n == 0 || (*p < 0x20 && *p != '\n') || *p == 0x7f || (*p == 0xc2 && p[1] < 0xa0)) {
+        if (!valid || (*p < 0x20 && *p != '\n') || *p == 0x7f || (*p == 0xc2 && p[1] < 0xa0)) {
             snprintf(why, len, "byte 0x%02x at offset %zu", *p,
                      (size_t)(p - (const unsigned char *)s));
             return why;
@@ -728,121 +708,6 @@ ParameterizedTest(struct bi_param *p, badinput, usage_errors, .timeout = 120)
 
 /* ---- invalid UTF-8, NUL, control bytes and terminal escapes in server replies ---- */
 
-/* A tiny JSON validator: syntax, UTF-8 in strings, no raw control bytes. */
-struct bi_json {
-    const unsigned char *p, *end;
-    int depth;
-};
-
-static int bi_json_value(struct bi_json *j);
-
-static void
-bi_json_ws(struct bi_json *j)
-{
-    while (j->p < j->end && (*j->p == ' ' || *j->p == '\t' || *j->p == '\n' || *j->p == '\r'))
-        j->p++;
-}
-
-static int
-bi_json_lit(struct bi_json *j, const char *lit)
-{
-    size_t n = strlen(lit);
-
-    if ((size_t)(j->end - j->p) < n || memcmp(j->p, lit, n) != 0)
-        return 0;
-    j->p += n;
-    return 1;
-}
-
-static int
-bi_json_string(struct bi_json *j)
-{
-    if (!bi_json_lit(j, "\""))
-        return 0;
-    while (j->p < j->end && *j->p != '"') {
-        size_t n = bi_utf8_len(j->p, (size_t)(j->end - j->p));
-
-        if (n == 0 || *j->p < 0x20)
-            return 0;
-        if (*j->p == '\\') {
-            j->p++;
-            if (j->p >= j->end || strchr("\"\\/bfnrtu", *j->p) == NULL)
-                return 0;
-            if (*j->p == 'u') {
-                for (int i = 1; i <= 4; i++) {
-                    if (j->p + i >= j->end || strchr("0123456789abcdefABCDEF", j->p[i]) == NULL)
-                        return 0;
-                }
-                j->p += 4;
-            }
-            n = 1;
-        }
-        j->p += n;
-    }
-    return bi_json_lit(j, "\"");
-}
-
-static int
-bi_json_number(struct bi_json *j)
-{
-    const unsigned char *start = j->p;
-
-    (void)bi_json_lit(j, "-");
-    while (j->p < j->end && strchr("0123456789.eE+-", *j->p) != NULL && *j->p != '\0')
-        j->p++;
-    return j->p > start && (start[0] != '-' || j->p > start + 1);
-}
-
-/* items of an array ('v') or members of an object ('o') up to close */
-static int
-bi_json_items(struct bi_json *j, char kind, const char *close)
-{
-    bi_json_ws(j);
-    if (bi_json_lit(j, close))
-        return 1;
-    do {
-        bi_json_ws(j);
-        if (kind == 'o' && !(bi_json_string(j) && (bi_json_ws(j), bi_json_lit(j, ":"))))
-            return 0;
-        if (!bi_json_value(j))
-            return 0;
-        bi_json_ws(j);
-    } while (bi_json_lit(j, ","));
-    return bi_json_lit(j, close);
-}
-
-static int
-bi_json_value(struct bi_json *j)
-{
-    int ok;
-
-    bi_json_ws(j);
-    if (j->p >= j->end || ++j->depth > 64)
-        return 0;
-    if (bi_json_lit(j, "{"))
-        ok = bi_json_items(j, 'o', "}");
-    else if (bi_json_lit(j, "["))
-        ok = bi_json_items(j, 'v', "]");
-    else if (*j->p == '"')
-        ok = bi_json_string(j);
-    else
-        ok = bi_json_lit(j, "true") || bi_json_lit(j, "false") || bi_json_lit(j, "null") ||
-             bi_json_number(j);
-    j->depth--;
-    return ok;
-}
-
-static int
-bi_json_valid(const char *s)
-{
-    struct bi_json j = {(const unsigned char *)s, (const unsigned char *)s + strlen(s), 0};
-
-    if (!bi_json_value(&j))
-        return 0;
-    bi_json_ws(&j);
-    return j.p == j.end;
-}
-
 enum bi_peer { BI_HTTP, BI_REDIS, BI_MYSQL_GREETING, BI_MYSQL_AUTH };
 
 struct bi_reply_row {
@@ -958,7 +823,7 @@ bi_reply_row(const struct bi_reply_row *row)
         bad_out = bi_unclean(r->out, why, sizeof(why));
         bad_err = bi_unclean(r->err, why, sizeof(why));
         c_fail = r->exit_code == 1 && (json || strncmp(r->out, "FAIL ", 5) == 0);
-        c_doc = !json || (bi_json_valid(r->out) && strstr(r->out, "\"fail\"") != NULL &&
+        c_doc = !json || (pt_json_valid(r->out) && strstr(r->out, "\"fail\"") != NULL &&
                           strstr(r->out, "\\u001b") == NULL && strstr(r->out, "\\u0000") == NULL &&
                           strstr(r->out, "\\u0007") == NULL);
         c_secret = strstr(r->out, BI_SECRET) == NULL && strstr(r->err, BI_SECRET) == NULL;
@@ -1002,6 +867,8 @@ Test(badinput, replies_mysql, .timeout = 60)
     bi_replies_for(BI_MYSQL_GREETING, BI_MYSQL_AUTH);
 }
 
+/* The JSON checks above rely on tests/json_reader.c rejecting what a terminal or a parser would
+ * trip over. */
 Test(badinput, json_validator_self_test)
 {
     static const char *const good[] = {"{}", "[]", "{\"a\": [1, -2.5e3, true, null, \"\\u00e9\"]}",
@@ -1011,7 +878,7 @@ Test(badinput, json_validator_self_test)
         "\"\\x\"", "{} x", "\"\xed\xa0\x80\"", "[-]"};
 
     for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
-        cr_expect(bi_json_valid(good[i]), "valid JSON rejected: %s", good[i]);
+        cr_expect(pt_json_valid(good[i]), "valid JSON rejected: %s", good[i]);
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        cr_expect(!bi_json_valid(bad[i]), "invalid JSON accepted: %s", bad[i]);
+        cr_expect(!pt_json_valid(bad[i]), "invalid JSON accepted: %s", bad[i]);
 }
