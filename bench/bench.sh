@@ -192,6 +192,13 @@ runner_args() {
     ARGS+=("three:shell chain" sh -c "$chain" --- floor:/bin/true /bin/true)
 }
 
+# program_files PATH: the real files of a program and of every shared library it loads (ldd).
+program_files() {
+    readlink -f "$1"
+    { ldd "$1" 2>/dev/null || true; } |
+        awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | xargs -r readlink -f
+}
+
 # evict_page_cache: drops every compared program and the shared libraries it loads from the page
 # cache (POSIX_FADV_DONTNEED), so the warm-up pages each of them in through exec as from disk.
 # Without it a file just written (probe, by the linker; the others, by dpkg) can sit in large
@@ -202,9 +209,7 @@ evict_page_cache() {
     for p in "$STATIC" "$DYN" curl wget "$PLUGINS/check_http" "$PLUGINS/check_mysql" python3 \
         redis-cli mysqladmin sh /bin/true nginx; do
         f=$(command -v "$p") || continue
-        readlink -f "$f"
-        { ldd "$f" 2>/dev/null || true; } | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' |
-            xargs -r readlink -f
+        program_files "$f"
     done | sort -u >"$TMP/evict.files"
     python3 -c 'import os, sys
 for f in open(sys.argv[1]).read().split():
@@ -282,9 +287,7 @@ bench_serve() {
 
 curl_size() {
     local f total=0
-    for f in $(command -v curl) $(ldd "$(command -v curl)" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
-        readlink -f "$f"
-    done | sort -u >"$TMP/curl.files"
+    program_files "$(command -v curl)" | sort -u >"$TMP/curl.files"
     while read -r f; do total=$((total + $(stat -c %s "$f"))); done <"$TMP/curl.files"
     CURL_BYTES=$total
     CURL_FILES=$(wc -l <"$TMP/curl.files")
