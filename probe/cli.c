@@ -161,9 +161,8 @@ flags_parse(int argc, char **argv, struct flags *f, int *first_arg, char *err, s
             snprintf(err, errlen, "option %.40s needs a value", argv[optind - 1]);
             return -1;
         default:
-            if (strncmp(argv[optind - 1], "--", 2) == 0)
-                snprintf(err, errlen, "unknown option %.40s", argv[optind - 1]);
-            else if (optopt != 0 && optopt < 256)
+            /* a long option (also "--quiet=1") is named as written, a short one by its letter */
+            if (optopt != 0 && optopt < 256 && strncmp(argv[optind - 1], "--", 2) != 0)
                 snprintf(err, errlen, "unknown option -%c", optopt);
             else
                 snprintf(err, errlen, "unknown option %.40s", argv[optind - 1]);
@@ -605,7 +604,8 @@ settings_scalars(struct settings *s, const struct flags *f, const struct cfg *cf
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    /* Checked for every command, so `validate` and `check` refuse what `serve` would. */
+    /* Checked for every command, so `validate` and `check` refuse what `serve` would. A value
+     * from the config file was checked where it was read (with its FILE:LINE:COL). */
     if (v != NULL && v != cfg->listen && listen_addr_parse(v, &ss, &sslen, e, sizeof(e)) < 0) {
         snprintf(err, errlen, "%s: %s", f->listen ? "--listen" : "PROBE_LISTEN", e);
         return -1;

@@ -215,10 +215,14 @@ main(int argc, char **argv)
         cli_usage(stdout);
         return 0;
     }
-    if (cmd[0] == '\0')
-        fprintf(stderr, "probe: no command\n");
-    else
-        fprintf(stderr, "probe: unknown command \"%.40s\"\n", cmd);
+    if (cmd[0] == '\0') {
+        print_error("no command");
+    } else {
+        char msg[80];
+
+        snprintf(msg, sizeof(msg), "unknown command \"%.40s\"", cmd);
+        print_error(msg);
+    }
     cli_usage(stderr);
     return 1;
 }

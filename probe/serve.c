@@ -364,7 +364,7 @@ serve_main(const struct settings *s)
     sv.states = calloc(s->ntargets, sizeof(*sv.states));
     sv.loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOENV);
     if (sv.st == NULL || sv.states == NULL || sv.loop == NULL) {
-        fprintf(stderr, "probe: cannot start: out of memory\n");
+        print_error("cannot start: out of memory");
         rc = 2;
         goto out;
     }
