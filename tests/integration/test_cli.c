@@ -100,6 +100,17 @@ Test(cli, unknown_flag_exits_1_not_2, .timeout = 20)
     PT_ASSERT_ERR_RE(&r, "no-such-flag");
 }
 
+Test(cli, unknown_command_is_named_without_its_escape_bytes, .timeout = 20)
+{
+    const char *argv[] = {"chek\x1b[2J", NULL};
+    struct probe_result r;
+
+    pt_run(&r, argv, NULL);
+    PT_ASSERT_EXIT(&r, 1);
+    PT_ASSERT_ERR_RE(&r, "^probe: unknown command \"chek ?\\[2J\"");
+    cr_assert_null(strchr(r.err, '\x1b'), "an ESC byte reached stderr" PT_OUT, PT_ARGS(&r));
+}
+
 Test(cli, bad_duration_exits_1, .timeout = 20)
 {
     char a[256];
