@@ -214,6 +214,7 @@ evict_page_cache() {
     python3 -c 'import os, sys
 for f in open(sys.argv[1]).read().split():
     fd = os.open(f, os.O_RDONLY)
+    os.fsync(fd)  # a file the linker just wrote is dirty, and dirty pages are not dropped
     os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
     os.close(fd)' "$TMP/evict.files"
     EVICTED=$(wc -l <"$TMP/evict.files")
