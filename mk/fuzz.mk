@@ -11,20 +11,21 @@ FUZZ_TARGETS := fuzz_config fuzz_url fuzz_status fuzz_json
 FUZZ_CFLAGS  := -O1 -g -std=c11 -D_GNU_SOURCE $(WARN) -fno-omit-frame-pointer \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
                 -Iprobe -Itests
-FUZZ_PKGS    := clang libclang-rt-14-dev libyaml-dev libev-dev pkg-config
-# Recursive (=) like PCFLAGS: pkg-config runs once deps-fuzz has installed libyaml-dev.
-FUZZ_YAML     = $(shell pkg-config --cflags --libs yaml-0.1 2>/dev/null || echo -lyaml)
+FUZZ_PKGS    := clang libclang-rt-14-dev $(PKGS_BUILD)
 # -max_len per target: configs and HTTP requests need room, URLs are refused over 8 KiB.
 FUZZ_MAXLEN_fuzz_config := 16384
 FUZZ_MAXLEN_fuzz_url    := 10000
 FUZZ_MAXLEN_fuzz_status := 10000
 FUZZ_MAXLEN_fuzz_json   := 4096
 
-FUZZ_SRCS_fuzz_config := probe/config.c probe/url.c probe/util.c probe/expand.c
-FUZZ_SRCS_fuzz_url    := probe/url.c probe/util.c
+# A URL's scheme, userinfo, path and options are its kind's data (probe/kind.c), so the URL
+# and config parsers link every kind with its library.
+FUZZ_SRCS_fuzz_config := $(LIB_SRCS)
+FUZZ_SRCS_fuzz_url    := $(LIB_SRCS)
 FUZZ_SRCS_fuzz_status := probe/status.c probe/util.c
 FUZZ_SRCS_fuzz_json   := probe/json.c probe/util.c tests/json_reader.c
-FUZZ_LIBS_fuzz_config  = $(FUZZ_YAML)
+FUZZ_LIBS_fuzz_config  = $(PCFLAGS) $(LIBS)
+FUZZ_LIBS_fuzz_url     = $(PCFLAGS) $(LIBS)
 FUZZ_LIBS_fuzz_status := -lev
 
 .PHONY: fuzz fuzz-build fuzz-regress deps-fuzz

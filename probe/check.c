@@ -22,21 +22,20 @@ check_phase_name(enum check_phase phase)
     return phase_names[phase];
 }
 
-const struct check_ops *
-check_ops_for(enum url_scheme scheme)
+/* The one table of failure words; the health document and `probe validate` use it. */
+static const char *const reason_names[REASON_COUNT] = {
+    [REASON_NONE] = "",         [REASON_DNS] = "dns",           [REASON_CONNECT] = "connect",
+    [REASON_TLS] = "tls",       [REASON_AUTH] = "auth",         [REASON_STATUS] = "status",
+    [REASON_BODY] = "body",     [REASON_PROTOCOL] = "protocol", [REASON_LIMIT] = "limit",
+    [REASON_SERVER] = "server", [REASON_TIMEOUT] = "timeout",   [REASON_RESOURCE] = "resource",
+};
+
+const char *
+check_reason_name(enum check_reason reason)
 {
-    switch (scheme) {
-    case URL_HTTP:
-    case URL_HTTPS:
-        return &check_http_ops;
-    case URL_TCP:
-        return &check_tcp_ops;
-    case URL_MYSQL:
-        return &check_mysql_ops;
-    case URL_REDIS:
-        return &check_redis_ops;
-    }
-    return NULL;
+    if (reason < 0 || reason >= REASON_COUNT)
+        return "?";
+    return reason_names[reason];
 }
 
 void
@@ -50,17 +49,15 @@ check_phase(struct check *c, enum check_phase phase)
  * The first result wins: a reply that lands after the deadline, or an error raised while a
  * connection is torn down, must not overwrite what was already reported.
  */
-void
-check_done(struct check *c, enum check_status st, const char *fmt, ...)
+static void
+check_done(struct check *c, enum check_status st, enum check_reason reason, const char *fmt,
+           va_list ap)
 {
-    va_list ap;
     char raw[CHECK_MSG_LEN];
 
     if (c->status != CHECK_PENDING)
         return;
-    va_start(ap, fmt);
     vsnprintf(raw, sizeof(raw), fmt, ap);
-    va_end(ap);
     /* Redact before cleaning, which may change the bytes a password is made of, and after,
      * in case cleaning joined one back together. */
     if (c->t->url.pass != NULL)
@@ -70,10 +67,31 @@ check_done(struct check *c, enum check_status st, const char *fmt, ...)
         redact_secret(c->msg, sizeof(c->msg), c->t->url.pass);
     c->t_end = mono_ms();
     c->wall_end = (long)time(NULL);
+    c->reason = reason;
     c->status = st;
     ev_timer_stop(c->loop, &c->deadline);
     ev_timer_stop(c->loop, &c->attempt);
     run_check_finished(c->run);
+}
+
+void
+check_pass(struct check *c, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    check_done(c, CHECK_PASS, REASON_NONE, fmt, ap);
+    va_end(ap);
+}
+
+void
+check_fail(struct check *c, enum check_reason reason, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    check_done(c, CHECK_FAIL, reason, fmt, ap);
+    va_end(ap);
 }
 
 static void
@@ -83,8 +101,8 @@ check_attempt_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
     (void)loop;
     (void)revents;
-    if (c->status == CHECK_PENDING && c->ops->attempt_timeout != NULL)
-        c->ops->attempt_timeout(c);
+    if (c->status == CHECK_PENDING && c->kind->attempt_timeout != NULL)
+        c->kind->attempt_timeout(c);
 }
 
 void
@@ -105,6 +123,20 @@ void
 check_attempt_stop(struct check *c)
 {
     ev_timer_stop(c->loop, &c->attempt);
+}
+
+enum check_reason
+check_errno_reason(int err)
+{
+    switch (err) {
+    case EMFILE:
+    case ENFILE:
+    case ENOMEM:
+    case ENOBUFS:
+        return REASON_RESOURCE;
+    default:
+        return REASON_CONNECT;
+    }
 }
 
 /* Short lower-case texts, the words an operator expects from curl and ping. */

@@ -1,6 +1,7 @@
 /*
- * One check interface. A kind of check is a const table of functions; one struct check holds
- * the state every kind shares: the result, the phase it is in, the message and the timings.
+ * One check interface. A kind of check is a const descriptor (kind.h); one struct check holds
+ * the state every kind shares: the result, its reason, the phase it is in, the message and
+ * the timings.
  * The first result recorded wins; later ones (a reply after the deadline, an error during
  * teardown) are ignored.
  */
@@ -11,6 +12,8 @@
 #include <signal.h>
 #include <sys/socket.h>
 
+#include "kind.h"
+#include "resolve.h"
 #include "target.h"
 
 enum check_phase {
@@ -26,49 +29,38 @@ enum check_phase {
 
 enum check_status { CHECK_PENDING, CHECK_PASS, CHECK_FAIL };
 
+/* Why a check failed: one word from one table shared by every kind (SPEC, "The health
+ * document"). The text output keeps the message; the health document carries the word. */
+enum check_reason {
+    REASON_NONE,
+    REASON_DNS,      /* no such host, resolver failure */
+    REASON_CONNECT,  /* refused, unreachable, reset before the protocol */
+    REASON_TLS,      /* handshake, certificate */
+    REASON_AUTH,     /* credentials refused */
+    REASON_STATUS,   /* HTTP status outside the set, wrong role */
+    REASON_BODY,     /* expected text or value missing */
+    REASON_PROTOCOL, /* the peer spoke something else */
+    REASON_LIMIT,    /* reply over a cap */
+    REASON_SERVER,   /* the server refused for its own reasons */
+    REASON_TIMEOUT,  /* the deadline; the phase says where */
+    REASON_RESOURCE, /* out of fds or memory */
+    REASON_COUNT
+};
+
 #define CHECK_MSG_LEN 512
 #define CHECK_MAX_ADDRS 16
 
-struct check;
 struct run;
-
-struct check_ops {
-    int kind;                   /* index into run->kind_state */
-    const char *name;           /* "http", "tcp", "mysql", "redis" */
-    const char *component_type; /* health document componentType */
-    /* Starts the protocol once the addresses are known (c->addrs); returns 0, or -1 after
-     * calling check_done(). */
-    int (*start)(struct check *c);
-    /* Stops everything in flight on the loop without blocking; the check is already done. */
-    void (*abort)(struct check *c);
-    /* Frees what start allocated; called once, after the loop has stopped. */
-    void (*cleanup)(struct check *c);
-    /* Brings c->phase up to date from the library's own view, before a timeout is reported;
-     * may be NULL when the kind tracks its phase as it goes. */
-    void (*sync_phase)(struct check *c);
-    /* The current address got its share of the deadline without connecting: give it up and
-     * try the next one. May be NULL for kinds that leave this to their library (curl). */
-    void (*attempt_timeout)(struct check *c);
-    /* Frees the kind's run-wide state (run->kind_state[kind]); may be NULL. */
-    void (*run_free)(struct run *r);
-};
-
-enum check_kind { KIND_HTTP, KIND_TCP, KIND_MYSQL, KIND_REDIS, KIND_COUNT };
-
-struct check_addr {
-    struct sockaddr_storage sa;
-    socklen_t len;
-    char text[64]; /* numeric form, no brackets */
-};
 
 struct check {
     const struct target *t;
-    const struct check_ops *ops;
+    const struct kind *kind; /* t->url.kind */
     struct run *run;
     struct ev_loop *loop;
 
     volatile sig_atomic_t status; /* enum check_status; read by the watchdog */
     volatile sig_atomic_t phase;  /* enum check_phase; read by the watchdog */
+    enum check_reason reason;     /* set with a failure */
     char msg[CHECK_MSG_LEN];
     double t_start; /* mono_ms */
     double t_end;
@@ -76,25 +68,24 @@ struct check {
 
     ev_timer deadline;
     ev_timer attempt; /* per-address share of the deadline, when several addresses remain */
-    struct check_addr addrs[CHECK_MAX_ADDRS];
+    struct net_addr addrs[CHECK_MAX_ADDRS];
     int naddrs;
-    int addr_idx;  /* the address being tried */
-    void *resolve; /* in-flight resolver query, owned by resolve.c */
+    int addr_idx;                /* the address being tried */
+    struct resolve_query *query; /* in flight while the name is looked up */
 
     void *priv; /* the kind's own state */
 };
 
-extern const struct check_ops check_http_ops;
-extern const struct check_ops check_tcp_ops;
-extern const struct check_ops check_mysql_ops;
-extern const struct check_ops check_redis_ops;
-
-const struct check_ops *check_ops_for(enum url_scheme scheme);
 const char *check_phase_name(enum check_phase phase);
+/* The reason's word ("dns", "connect", ...). */
+const char *check_reason_name(enum check_reason reason);
 
-/* Records the first result and stops the check's work; every later call is a no-op. */
-void check_done(struct check *c, enum check_status st, const char *fmt, ...)
+/* Record the first result and stop the check's work; every later call is a no-op. */
+void check_pass(struct check *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void check_fail(struct check *c, enum check_reason reason, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The reason for a socket errno: resource for EMFILE/ENFILE/ENOMEM/ENOBUFS, else connect. */
+enum check_reason check_errno_reason(int err);
 /* Moves to the next phase (for timeout messages). */
 void check_phase(struct check *c, enum check_phase phase);
 /* Each address gets an equal share of what is left of the deadline, so a first address that

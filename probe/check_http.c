@@ -13,10 +13,16 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "json.h"
 #include "run.h"
 
 #define HTTP_BODY_CAP (1024 * 1024)
 #define HTTP_HEADER_CAP (64 * 1024)
+/* How much of the body a failing status shows: where Django's and Spring's health views put
+ * the cause. The text output cuts it further to fit. */
+#define HTTP_FAIL_BODY 256
+
+extern const struct kind kind_http;
 
 enum http_stop { STOP_NONE, STOP_STATUS_ONLY, STOP_BAD_STATUS, STOP_BODY_CAP, STOP_HEADER_CAP };
 
@@ -148,7 +154,8 @@ static struct http_multi *
 http_multi_get(struct run *r)
 {
     static int global_ready;
-    struct http_multi *m = r->kind_state[KIND_HTTP];
+    void **slot = run_kind_state(r, &kind_http);
+    struct http_multi *m = *slot;
 
     if (m != NULL)
         return m;
@@ -173,14 +180,15 @@ http_multi_get(struct run *r)
     curl_multi_setopt(m->multi, CURLMOPT_SOCKETDATA, m);
     curl_multi_setopt(m->multi, CURLMOPT_TIMERFUNCTION, http_timer_set_cb);
     curl_multi_setopt(m->multi, CURLMOPT_TIMERDATA, m);
-    r->kind_state[KIND_HTTP] = m;
+    *slot = m;
     return m;
 }
 
 static void
 http_run_free(struct run *r)
 {
-    struct http_multi *m = r->kind_state[KIND_HTTP];
+    void **slot = run_kind_state(r, &kind_http);
+    struct http_multi *m = *slot;
 
     if (m == NULL)
         return;
@@ -189,7 +197,7 @@ http_run_free(struct run *r)
     while (m->socks != NULL)
         http_sock_free(m, m->socks);
     free(m);
-    r->kind_state[KIND_HTTP] = NULL;
+    *slot = NULL;
 }
 
 static size_t
@@ -208,10 +216,25 @@ http_header_cb(char *data, size_t size, size_t n, void *userp)
     return size * n;
 }
 
+/* Keeps the start of a failing response's body for the message; stops once it has enough. */
+static size_t
+http_fail_body(struct http_state *st, const char *data, size_t len)
+{
+    size_t room = HTTP_FAIL_BODY - st->body.len;
+
+    buf_add(&st->body, data, len < room ? len : room);
+    if (st->body.len >= HTTP_FAIL_BODY) {
+        st->stop = STOP_BAD_STATUS;
+        return 0;
+    }
+    return len;
+}
+
 /*
- * The body is read only as far as the verdict needs: not at all when only the status counts.
- * When text is asked for, the whole body is read up to the cap, and a body over the cap fails
- * even if the text came early: a health endpoint that streams without end is not healthy.
+ * The body is read only as far as the verdict needs: not at all when only the status counts,
+ * its start when the status fails (the cause is there). When text is asked for, the whole
+ * body is read up to the cap, and a body over the cap fails even if the text came early: a
+ * health endpoint that streams without end is not healthy.
  */
 static size_t
 http_write_cb(char *data, size_t size, size_t n, void *userp)
@@ -222,10 +245,8 @@ http_write_cb(char *data, size_t size, size_t n, void *userp)
     size_t len = size * n;
 
     curl_easy_getinfo(st->easy, CURLINFO_RESPONSE_CODE, &st->status);
-    if (!status_set_has(&c->t->expect_status, st->status)) {
-        st->stop = STOP_BAD_STATUS;
-        return 0;
-    }
+    if (!status_set_has(&c->t->expect_status, st->status))
+        return http_fail_body(st, data, len);
     if (want == NULL) {
         st->stop = STOP_STATUS_ONLY;
         return 0;
@@ -244,37 +265,85 @@ http_write_cb(char *data, size_t size, size_t n, void *userp)
     return len;
 }
 
+/* "HTTP 503", or "HTTP 503: " and the start of the body the app sent (check_fail cleans it). */
+static void
+http_fail_status(struct check *c)
+{
+    struct http_state *st = c->priv;
+
+    if (st->body.len == 0)
+        check_fail(c, REASON_STATUS, "HTTP %ld", st->status);
+    else
+        check_fail(c, REASON_STATUS, "HTTP %ld: %s", st->status, buf_str(&st->body));
+}
+
+/* The reason for a transfer curl ended with an error. */
+static enum check_reason
+http_curl_reason(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_CLIENTCERT:
+    case CURLE_USE_SSL_FAILED:
+        return REASON_TLS;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_GOT_NOTHING:
+    case CURLE_RECV_ERROR:
+    case CURLE_SEND_ERROR:
+        return REASON_CONNECT;
+    case CURLE_COULDNT_RESOLVE_HOST:
+        return REASON_DNS;
+    case CURLE_OUT_OF_MEMORY:
+        return REASON_RESOURCE;
+    case CURLE_OPERATION_TIMEDOUT:
+        return REASON_TIMEOUT;
+    case CURLE_FILESIZE_EXCEEDED:
+        return REASON_LIMIT;
+    default:
+        return REASON_PROTOCOL;
+    }
+}
+
 static void
 http_verdict(struct check *c, CURLcode rc)
 {
     struct http_state *st = c->priv;
     const char *want = c->t->expect_body;
+    const char *text = st->errbuf[0] ? st->errbuf : curl_easy_strerror(rc);
     long os_errno = 0;
 
     curl_easy_getinfo(st->easy, CURLINFO_RESPONSE_CODE, &st->status);
     switch (st->stop) {
     case STOP_STATUS_ONLY:
-        check_done(c, CHECK_PASS, "%ld", st->status);
+        check_pass(c, "%ld", st->status);
         return;
     case STOP_BAD_STATUS:
-        check_done(c, CHECK_FAIL, "HTTP %ld", st->status);
+        http_fail_status(c);
         return;
     case STOP_BODY_CAP:
-        check_done(c, CHECK_FAIL, "body over the %d-byte limit", HTTP_BODY_CAP);
+        check_fail(c, REASON_LIMIT, "body over the %d-byte limit", HTTP_BODY_CAP);
         return;
     case STOP_HEADER_CAP:
-        check_done(c, CHECK_FAIL, "response headers over %d bytes", HTTP_HEADER_CAP);
+        check_fail(c, REASON_LIMIT, "response headers over %d bytes", HTTP_HEADER_CAP);
         return;
     case STOP_NONE:
         break;
     }
     if (rc == CURLE_OK) {
         if (!status_set_has(&c->t->expect_status, st->status))
-            check_done(c, CHECK_FAIL, "HTTP %ld", st->status);
+            http_fail_status(c);
         else if (want != NULL && !st->found)
-            check_done(c, CHECK_FAIL, "body does not contain \"%.40s\"", want);
+            check_fail(c, REASON_BODY, "body does not contain \"%.40s\"", want);
         else
-            check_done(c, CHECK_PASS, "%ld", st->status);
+            check_pass(c, "%ld", st->status);
         return;
     }
     curl_easy_getinfo(st->easy, CURLINFO_OS_ERRNO, &os_errno);
@@ -282,36 +351,34 @@ http_verdict(struct check *c, CURLcode rc)
         os_errno = st->socket_errno;
     switch (rc) {
     case CURLE_COULDNT_CONNECT:
-        check_done(c, CHECK_FAIL, "%s",
+        check_fail(c, os_errno ? check_errno_reason((int)os_errno) : REASON_CONNECT, "%s",
                    os_errno ? check_errno_text((int)os_errno) : "could not connect");
         return;
     case CURLE_GOT_NOTHING:
-        check_done(c, CHECK_FAIL, "empty reply from server");
+        check_fail(c, REASON_CONNECT, "empty reply from server");
         return;
     case CURLE_RECV_ERROR:
     case CURLE_SEND_ERROR:
         if (os_errno != 0) {
-            check_done(c, CHECK_FAIL, "%s", check_errno_text((int)os_errno));
+            check_fail(c, check_errno_reason((int)os_errno), "%s", check_errno_text((int)os_errno));
             return;
         }
         break;
-    case CURLE_PEER_FAILED_VERIFICATION:
-    case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_SSL_CERTPROBLEM:
-    case CURLE_SSL_CACERT_BADFILE:
-        check_done(c, CHECK_FAIL, "tls: %s", st->errbuf[0] ? st->errbuf : curl_easy_strerror(rc));
-        return;
     default:
+        if (http_curl_reason(rc) == REASON_TLS) {
+            check_fail(c, REASON_TLS, "tls: %s", text);
+            return;
+        }
         break;
     }
-    check_done(c, CHECK_FAIL, "%s", st->errbuf[0] ? st->errbuf : curl_easy_strerror(rc));
+    check_fail(c, http_curl_reason(rc), "%s", text);
 }
 
 static void
 http_detach(struct check *c)
 {
     struct http_state *st = c->priv;
-    struct http_multi *m = c->run->kind_state[KIND_HTTP];
+    struct http_multi *m = *run_kind_state(c->run, &kind_http);
 
     if (st != NULL && st->in_multi && m != NULL) {
         curl_multi_remove_handle(m->multi, st->easy);
@@ -382,7 +449,7 @@ http_url(const struct url *u)
     struct buf b;
 
     buf_init(&b);
-    buf_addf(&b, "%s://", u->scheme == URL_HTTPS ? "https" : "http");
+    buf_addf(&b, "%s://", u->scheme->name);
     if (u->host_is_v6)
         buf_addf(&b, "[%s]", u->host);
     else
@@ -406,7 +473,7 @@ http_resolve_list(const struct check *c)
 {
     struct buf b;
     struct curl_slist *list;
-    const struct check_addr *a = &c->addrs[c->addr_idx];
+    const struct net_addr *a = &c->addrs[c->addr_idx];
 
     if (c->naddrs == 0)
         return NULL;
@@ -473,11 +540,14 @@ http_setup(struct check *c, struct http_state *st)
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_write_cb);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
     if (t->insecure) {
+        /* Verification off: no CA file is named, so none is opened. */
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
-    }
-    if (t->cacert != NULL)
+        curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
+        curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
+    } else if (t->cacert != NULL) {
         curl_easy_setopt(e, CURLOPT_CAINFO, t->cacert);
+    }
     return 0;
 }
 
@@ -495,17 +565,17 @@ http_tcp_up(const struct http_state *st)
 static int
 http_attempt(struct check *c)
 {
-    struct http_multi *m = c->run->kind_state[KIND_HTTP];
+    struct http_multi *m = *run_kind_state(c->run, &kind_http);
     struct http_state *st = c->priv;
 
     st->fd = CURL_SOCKET_BAD;
     st->easy = curl_easy_init();
     if (st->easy == NULL || http_setup(c, st) < 0) {
-        check_done(c, CHECK_FAIL, "cannot set up the HTTP request");
+        check_fail(c, REASON_RESOURCE, "cannot set up the HTTP request");
         return -1;
     }
     if (curl_multi_add_handle(m->multi, st->easy) != CURLM_OK) {
-        check_done(c, CHECK_FAIL, "cannot start the HTTP request");
+        check_fail(c, REASON_RESOURCE, "cannot start the HTTP request");
         return -1;
     }
     st->in_multi = 1;
@@ -538,12 +608,12 @@ http_start(struct check *c)
     struct http_state *st;
 
     if (m == NULL) {
-        check_done(c, CHECK_FAIL, "cannot initialise libcurl");
+        check_fail(c, REASON_RESOURCE, "cannot initialise libcurl");
         return -1;
     }
     st = calloc(1, sizeof(*st));
     if (st == NULL) {
-        check_done(c, CHECK_FAIL, "out of memory");
+        check_fail(c, REASON_RESOURCE, "out of memory");
         return -1;
     }
     c->priv = st;
@@ -566,7 +636,8 @@ http_attempt_timeout(struct check *c)
 
 /*
  * Tells which phase a stuck transfer was in. curl records its connect time only once the whole
- * connection (TLS included) is up, so the socket itself is asked whether TCP got through.
+ * connection (TLS included) is up, so the socket itself is asked whether TCP got through. A
+ * failing status whose body never finished is reported as that status, not as a timeout.
  */
 static void
 http_sync_phase(struct check *c)
@@ -574,12 +645,19 @@ http_sync_phase(struct check *c)
     struct http_state *st = c->priv;
     curl_off_t app = 0;
 
-    if (st->easy == NULL || c->phase == PHASE_RESPONSE)
+    if (st->easy == NULL)
+        return;
+    curl_easy_getinfo(st->easy, CURLINFO_RESPONSE_CODE, &st->status);
+    if (st->status != 0 && !status_set_has(&c->t->expect_status, st->status)) {
+        http_fail_status(c);
+        return;
+    }
+    if (c->phase == PHASE_RESPONSE)
         return;
     curl_easy_getinfo(st->easy, CURLINFO_APPCONNECT_TIME_T, &app);
     if (!http_tcp_up(st))
         check_phase(c, PHASE_CONNECT);
-    else if (c->t->url.scheme == URL_HTTPS && app == 0)
+    else if (c->t->url.scheme->tls && app == 0)
         check_phase(c, PHASE_TLS);
     else
         check_phase(c, PHASE_RESPONSE);
@@ -604,10 +682,78 @@ http_cleanup(struct check *c)
     c->priv = NULL;
 }
 
-const struct check_ops check_http_ops = {
-    .kind = KIND_HTTP,
+/* Plain HTTP still initialises OpenSSL through libcurl; https verifies with it. */
+static enum kind_crypto
+http_crypto(const struct target *t)
+{
+    return t->url.scheme->tls ? CRYPTO_TLS : CRYPTO_PLAIN;
+}
+
+static void
+http_version(struct buf *out)
+{
+    const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+
+    buf_addf(out, "libcurl %s (%s)\n", cv->version, cv->ssl_version ? cv->ssl_version : "no TLS");
+}
+
+/* Header values that commonly carry credentials are not printed. */
+static int
+http_header_is_secret(const char *name)
+{
+    static const char *const words[] = {"auth", "cookie", "token", "key", "secret", "pass"};
+
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
+        if (strcasestr(name, words[i]) != NULL)
+            return 1;
+    }
+    return 0;
+}
+
+/* `probe validate`: the HTTP settings of a check, as YAML (values as JSON strings). */
+static void
+http_describe(const struct target *t, struct buf *out)
+{
+    char set[128];
+
+    status_set_format(&t->expect_status, set, sizeof(set));
+    buf_addf(out, "    expect_status: %s\n", set);
+    if (t->expect_body != NULL) {
+        buf_adds(out, "    expect_body: ");
+        json_add_cstr(out, t->expect_body);
+        buf_adds(out, "\n");
+    }
+    for (size_t h = 0; h < t->nheaders; h++) {
+        char line[1024];
+
+        snprintf(line, sizeof(line), "%s: %s", t->headers[h].name,
+                 http_header_is_secret(t->headers[h].name) ? "***" : t->headers[h].value);
+        buf_adds(out, "    header: ");
+        json_add_cstr(out, line);
+        buf_adds(out, "\n");
+    }
+    if (t->insecure)
+        buf_adds(out, "    insecure: true\n");
+    if (t->cacert != NULL)
+        buf_addf(out, "    cacert: %s\n", t->cacert);
+}
+
+static const struct kind_scheme http_schemes[] = {
+    {"http", 80, 0},
+    {"https", 443, 1},
+    {NULL, 0, 0},
+};
+
+const struct kind kind_http = {
     .name = "http",
     .component_type = "http",
+    .usage = "http(s)://[user:pass@]host[:port]/path",
+    .schemes = http_schemes,
+    .userinfo = USERINFO_USER,
+    .path = PATH_RAW,
+    .crypto = http_crypto,
+    .version = http_version,
+    .describe = http_describe,
     .start = http_start,
     .abort = http_abort,
     .cleanup = http_cleanup,

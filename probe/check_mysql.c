@@ -24,10 +24,58 @@ struct mysql_state {
     ev_io io;
     ev_timer wait_timer;
     char last_err[CHECK_MSG_LEN];
+    enum check_reason last_reason;
 };
+
+/* ?ssl-mode= values, in the order of mysql_ssl_modes[]. */
+enum mysql_ssl_mode {
+    SSL_MODE_DEFAULT,
+    SSL_MODE_DISABLED,
+    SSL_MODE_PREFERRED,
+    SSL_MODE_REQUIRED,
+    SSL_MODE_VERIFY_CA,
+    SSL_MODE_VERIFY_IDENTITY
+};
+static const char *const mysql_ssl_modes[] = {"disabled",  "preferred",       "required",
+                                              "verify-ca", "verify-identity", NULL};
 
 static void mysql_step_cb(struct check *c, int ready);
 static int mysql_connect_next(struct check *c);
+
+/*
+ * The reason for a MySQL error number: the server's own codes (1xxx) are a refusal of the
+ * login or of the server's own doing; the client library's (2xxx) say how the connection
+ * failed.
+ */
+static enum check_reason
+mysql_reason(unsigned int no)
+{
+    switch (no) {
+    case 1044: /* access denied to the database */
+    case 1045: /* access denied (password) */
+    case 1049: /* unknown database: the login names one that is not there */
+    case 1130: /* host not allowed to connect */
+    case 1251: /* client does not support the authentication protocol */
+    case 1698: /* access denied (auth plugin) */
+    case 2059: /* authentication plugin cannot be loaded */
+    case 2061: /* authentication requires a secure connection */
+        return REASON_AUTH;
+    case 2001: /* cannot create a socket */
+    case 2008: /* out of memory */
+        return REASON_RESOURCE;
+    case 2002: /* cannot connect (socket) */
+    case 2003: /* cannot connect (TCP) */
+    case 2006: /* server has gone away */
+    case 2013: /* lost connection */
+        return REASON_CONNECT;
+    case 2005: /* unknown host */
+        return REASON_DNS;
+    case 2026: /* TLS error */
+        return REASON_TLS;
+    default:
+        return no >= 2000 ? REASON_PROTOCOL : REASON_SERVER;
+    }
+}
 
 /* Connector/C's one-time set-up reads /etc/services for the "mysql" port unless mysql_port is
  * already set (about a third of a MySQL check's instructions under callgrind). Every probe URL
@@ -101,8 +149,9 @@ mysql_wait(struct check *c, int status)
     }
 }
 
-/* "NNNN message"; the client's own connect errors say what the socket said, like curl. */
-static void
+/* "NNNN message" and its reason; the client's own connect errors say what the socket said,
+ * like curl. */
+static enum check_reason
 mysql_error_text(MYSQL *mysql, char *out, size_t outsz)
 {
     unsigned int no = mysql_errno(mysql);
@@ -112,9 +161,10 @@ mysql_error_text(MYSQL *mysql, char *out, size_t outsz)
 
     if ((no == 2002 || no == 2003) && paren != NULL && sscanf(paren, "(%d", &sys) == 1 && sys > 0) {
         snprintf(out, outsz, "%u %s", no, check_errno_text(sys));
-        return;
+        return check_errno_reason(sys);
     }
     snprintf(out, outsz, "%u %s", no, msg);
+    return mysql_reason(no);
 }
 
 static void
@@ -122,26 +172,26 @@ mysql_fail(struct check *c)
 {
     struct mysql_state *st = c->priv;
     char text[CHECK_MSG_LEN];
+    enum check_reason reason = mysql_error_text(st->mysql, text, sizeof(text));
 
-    mysql_error_text(st->mysql, text, sizeof(text));
     st->step = STEP_IDLE;
-    check_done(c, CHECK_FAIL, "%s", text);
+    check_fail(c, reason, "%s", text);
 }
 
 static void
 mysql_run_query(struct check *c)
 {
     struct mysql_state *st = c->priv;
+    const char *query = url_opt(&c->t->url, "query");
     int err = 0, status;
 
     check_phase(c, PHASE_QUERY);
-    if (c->t->query == NULL) {
+    if (query == NULL) {
         st->step = STEP_PING;
         status = mysql_ping_start(&err, st->mysql);
     } else {
         st->step = STEP_QUERY;
-        status = mysql_real_query_start(&err, st->mysql, c->t->query,
-                                        (unsigned long)strlen(c->t->query));
+        status = mysql_real_query_start(&err, st->mysql, query, (unsigned long)strlen(query));
     }
     if (status != 0) {
         mysql_wait(c, status);
@@ -162,17 +212,16 @@ mysql_query_result(struct check *c)
             return;
         }
         st->step = STEP_IDLE;
-        check_done(c, CHECK_PASS, "query ok");
+        check_pass(c, "query ok");
         return;
     }
     row = mysql_fetch_row(st->res);
     st->step = STEP_IDLE;
     if (row == NULL) {
-        check_done(c, CHECK_FAIL, "query returned no rows");
+        check_fail(c, REASON_BODY, "query returned no rows");
         return;
     }
-    check_done(c, CHECK_PASS, "query ok: %.60s",
-               mysql_num_fields(st->res) > 0 && row[0] ? row[0] : "NULL");
+    check_pass(c, "query ok: %.60s", mysql_num_fields(st->res) > 0 && row[0] ? row[0] : "NULL");
 }
 
 /*
@@ -200,14 +249,14 @@ mysql_step_cb(struct check *c, int ready)
         if (ret == NULL) {
             unsigned int no = mysql_errno(st->mysql);
 
-            mysql_error_text(st->mysql, st->last_err, sizeof(st->last_err));
+            st->last_reason = mysql_error_text(st->mysql, st->last_err, sizeof(st->last_err));
             if ((no == 2002 || no == 2003) && c->addr_idx + 1 < c->naddrs) {
                 c->addr_idx++;
                 mysql_connect_next(c);
                 return;
             }
             st->step = STEP_IDLE;
-            check_done(c, CHECK_FAIL, "%s", st->last_err);
+            check_fail(c, st->last_reason, "%s", st->last_err);
             return;
         }
         st->connected = 1;
@@ -229,7 +278,7 @@ mysql_step_cb(struct check *c, int ready)
         }
         if (st->step == STEP_PING) {
             st->step = STEP_IDLE;
-            check_done(c, CHECK_PASS, "ping ok");
+            check_pass(c, "ping ok");
             return;
         }
         st->step = STEP_STORE;
@@ -261,7 +310,7 @@ mysql_set_options(struct check *c, MYSQL *m)
     if (mysql_options(m, MYSQL_OPT_NONBLOCK, 0) != 0)
         return -1;
     mysql_options(m, MYSQL_OPT_PROTOCOL, &proto);
-    switch (u->ssl_mode) {
+    switch (url_opt_choice(u, "ssl-mode")) {
     case SSL_MODE_DEFAULT:
     case SSL_MODE_DISABLED:
     case SSL_MODE_PREFERRED:
@@ -274,8 +323,8 @@ mysql_set_options(struct check *c, MYSQL *m)
         mysql_options(m, MYSQL_OPT_SSL_ENFORCE, &on);
         break;
     }
-    if (u->ssl_ca != NULL)
-        mysql_options(m, MYSQL_OPT_SSL_CA, u->ssl_ca);
+    if (url_opt(u, "ssl-ca") != NULL)
+        mysql_options(m, MYSQL_OPT_SSL_CA, url_opt(u, "ssl-ca"));
     return 0;
 }
 
@@ -294,7 +343,7 @@ mysql_connect_next(struct check *c)
     mysql_skip_services_lookup();
     st->mysql = mysql_init(NULL);
     if (st->mysql == NULL || mysql_set_options(c, st->mysql) < 0) {
-        check_done(c, CHECK_FAIL, "cannot initialise the MySQL client");
+        check_fail(c, REASON_RESOURCE, "cannot initialise the MySQL client");
         return -1;
     }
     check_phase(c, PHASE_CONNECT);
@@ -318,7 +367,7 @@ mysql_start(struct check *c)
     struct mysql_state *st = calloc(1, sizeof(*st));
 
     if (st == NULL) {
-        check_done(c, CHECK_FAIL, "out of memory");
+        check_fail(c, REASON_RESOURCE, "out of memory");
         return -1;
     }
     c->priv = st;
@@ -373,14 +422,43 @@ mysql_cleanup(struct check *c)
     c->priv = NULL;
 }
 
-const struct check_ops check_mysql_ops = {
-    .kind = KIND_MYSQL,
+/* TLS when the URL asks for it; the password hashing needs OpenSSL's digests either way. */
+static enum kind_crypto
+mysql_crypto(const struct target *t)
+{
+    if (url_opt_choice(&t->url, "ssl-mode") >= SSL_MODE_REQUIRED || url_opt(&t->url, "ssl-ca"))
+        return CRYPTO_TLS;
+    return CRYPTO_PLAIN;
+}
+
+static void
+mysql_version(struct buf *out)
+{
+    buf_addf(out, "libmariadb %s\n", mysql_get_client_info());
+}
+
+static const struct kind_scheme mysql_schemes[] = {{"mysql", 3306, 0}, {NULL, 0, 0}};
+
+static const struct kind_option mysql_options_table[] = {
+    {"query", NULL, KIND_OPT_SHOW | KIND_OPT_CONFIG},
+    {"ssl-mode", mysql_ssl_modes, 0},
+    {"ssl-ca", NULL, 0},
+    {"socket", NULL, KIND_OPT_SOCKET},
+    {NULL, NULL, 0},
+};
+
+const struct kind kind_mysql = {
     .name = "mysql",
     .component_type = "datastore",
+    .usage = "mysql://[user[:pass]@]host[:port][/db][?query=SQL&ssl-mode=..&ssl-ca=..&socket=..]",
+    .schemes = mysql_schemes,
+    .userinfo = USERINFO_USER,
+    .path = PATH_NAME,
+    .options = mysql_options_table,
+    .crypto = mysql_crypto,
+    .version = mysql_version,
     .start = mysql_start,
     .abort = mysql_abort,
     .cleanup = mysql_cleanup,
-    .sync_phase = NULL,
     .attempt_timeout = mysql_attempt_timeout,
-    .run_free = NULL,
 };

@@ -28,10 +28,44 @@ struct redis_state {
     redisAsyncContext *ac; /* the live connection; NULL once hiredis or we freed it */
     struct check *c;       /* NULL while we free the context ourselves */
     char last_err[CHECK_MSG_LEN];
+    enum check_reason last_reason;
     struct redis_slot slots[CMD_COUNT];
 };
 
+/* ?role= values, in the order of redis_roles[]. */
+enum redis_role { ROLE_ANY, ROLE_MASTER, ROLE_REPLICA };
+static const char *const redis_roles[] = {"master", "replica", NULL};
+
 static int redis_connect_next(struct check *c);
+
+/* Credentials refused, by the command that failed or the error code the server sent. */
+static enum check_reason
+redis_error_reason(enum redis_cmd cmd, const char *s, size_t n)
+{
+    if (cmd == CMD_AUTH || (n >= 6 && memcmp(s, "NOAUTH", 6) == 0) ||
+        (n >= 9 && memcmp(s, "WRONGPASS", 9) == 0))
+        return REASON_AUTH;
+    return REASON_SERVER;
+}
+
+/* hiredis' error class as a reason; its I/O errors carry only strerror's text. */
+static enum check_reason
+redis_ctx_reason(int err, const char *errstr)
+{
+    switch (err) {
+    case REDIS_ERR_PROTOCOL:
+        return REASON_PROTOCOL;
+    case REDIS_ERR_OOM:
+        return REASON_RESOURCE;
+    case REDIS_ERR_IO:
+        if (strstr(errstr, "Too many open files") != NULL ||
+            strstr(errstr, "Cannot allocate memory") != NULL)
+            return REASON_RESOURCE;
+        return REASON_CONNECT;
+    default:
+        return REASON_CONNECT;
+    }
+}
 
 /* Judges one reply; a NULL reply means the connection went away (or is being freed). */
 static void
@@ -49,11 +83,13 @@ redis_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
     if (c->status != CHECK_PENDING)
         return;
     if (reply == NULL) {
-        check_done(c, CHECK_FAIL, "connection closed: %s", ac->errstr[0] ? ac->errstr : "eof");
+        check_fail(c, redis_ctx_reason(ac->err, ac->errstr), "connection closed: %s",
+                   ac->errstr[0] ? ac->errstr : "eof");
         return;
     }
     if (reply->type == REDIS_REPLY_ERROR) {
-        check_done(c, CHECK_FAIL, "%.*s", (int)reply->len, reply->str);
+        check_fail(c, redis_error_reason(slot->cmd, reply->str, reply->len), "%.*s",
+                   (int)reply->len, reply->str);
         return;
     }
     switch (slot->cmd) {
@@ -63,26 +99,27 @@ redis_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
     case CMD_SELECT:
         return;
     case CMD_ROLE: {
+        int want = url_opt_choice(&c->t->url, "role");
         const char *role;
 
         if (reply->type != REDIS_REPLY_ARRAY || reply->elements < 1 ||
             reply->element[0]->type != REDIS_REPLY_STRING) {
-            check_done(c, CHECK_FAIL, "unexpected reply to ROLE");
+            check_fail(c, REASON_PROTOCOL, "unexpected reply to ROLE");
             return;
         }
         role = reply->element[0]->str;
-        if (c->t->url.role == ROLE_MASTER && strcmp(role, "master") != 0) {
-            check_done(c, CHECK_FAIL, "role is %s, not master", role);
+        if (want == ROLE_MASTER && strcmp(role, "master") != 0) {
+            check_fail(c, REASON_STATUS, "role is %s, not master", role);
             return;
         }
-        if (c->t->url.role == ROLE_REPLICA) {
+        if (want == ROLE_REPLICA) {
             if (strcmp(role, "slave") != 0) {
-                check_done(c, CHECK_FAIL, "role is %s, not replica", role);
+                check_fail(c, REASON_STATUS, "role is %s, not replica", role);
                 return;
             }
             if (reply->elements < 4 || reply->element[3]->type != REDIS_REPLY_STRING ||
                 strcmp(reply->element[3]->str, "connected") != 0) {
-                check_done(c, CHECK_FAIL, "replica link to master is %s",
+                check_fail(c, REASON_STATUS, "replica link to master is %s",
                            reply->elements >= 4 && reply->element[3]->str ? reply->element[3]->str
                                                                           : "down");
                 return;
@@ -93,10 +130,10 @@ redis_reply_cb(redisAsyncContext *ac, void *r, void *privdata)
     case CMD_PING:
         if ((reply->type == REDIS_REPLY_STATUS || reply->type == REDIS_REPLY_STRING) &&
             reply->len == 4 && memcmp(reply->str, "PONG", 4) == 0) {
-            check_done(c, CHECK_PASS, "PONG");
+            check_pass(c, "PONG");
             return;
         }
-        check_done(c, CHECK_FAIL, "unexpected reply to PING: %.*s",
+        check_fail(c, REASON_PROTOCOL, "unexpected reply to PING: %.*s",
                    reply->str != NULL ? (int)reply->len : 0, reply->str != NULL ? reply->str : "");
         return;
     case CMD_COUNT:
@@ -132,13 +169,13 @@ redis_converse(struct check *c)
         else
             redis_send(st, CMD_AUTH, 2, auth);
     }
-    if (u->redis_db != 0) {
+    if (u->db_index != 0) {
         const char *sel[] = {"SELECT", db};
 
-        snprintf(db, sizeof(db), "%d", u->redis_db);
+        snprintf(db, sizeof(db), "%d", u->db_index);
         redis_send(st, CMD_SELECT, 2, sel);
     }
-    if (u->role != ROLE_ANY) {
+    if (url_opt_choice(u, "role") != ROLE_ANY) {
         const char *role[] = {"ROLE"};
 
         redis_send(st, CMD_ROLE, 1, role);
@@ -171,13 +208,14 @@ redis_connect_cb(const redisAsyncContext *ac, int status)
         /* hiredis frees the context after this callback returns. */
         st->ac = NULL;
         snprintf(st->last_err, sizeof(st->last_err), "%s", ac->errstr);
+        st->last_reason = redis_ctx_reason(ac->err, ac->errstr);
         redis_lower_errno_text(st->last_err);
         if (c->status == CHECK_PENDING && c->addr_idx + 1 < c->naddrs) {
             c->addr_idx++;
             redis_connect_next(c);
             return;
         }
-        check_done(c, CHECK_FAIL, "%s", st->last_err);
+        check_fail(c, st->last_reason, "%s", st->last_err);
         return;
     }
     check_attempt_stop(c);
@@ -197,34 +235,35 @@ redis_disconnect_cb(const redisAsyncContext *ac, int status)
     if (st->c == NULL || st->c->status != CHECK_PENDING)
         return;
     if (ac->err == REDIS_ERR_PROTOCOL) /* not Redis on the other end, or a broken reply */
-        check_done(st->c, CHECK_FAIL, "%s", ac->errstr);
+        check_fail(st->c, REASON_PROTOCOL, "%s", ac->errstr);
     else
-        check_done(st->c, CHECK_FAIL, "connection closed%s%s", ac->errstr[0] ? ": " : "",
-                   ac->errstr);
+        check_fail(st->c, redis_ctx_reason(ac->err, ac->errstr), "connection closed%s%s",
+                   ac->errstr[0] ? ": " : "", ac->errstr);
 }
 
 static int
 redis_connect_next(struct check *c)
 {
     struct redis_state *st = c->priv;
-    const struct check_addr *a = &c->addrs[c->addr_idx];
+    const struct net_addr *a = &c->addrs[c->addr_idx];
     redisAsyncContext *ac;
 
     check_phase(c, PHASE_CONNECT);
     ac = redisAsyncConnect(a->text, c->t->url.port);
     if (ac == NULL) {
-        check_done(c, CHECK_FAIL, "out of memory");
+        check_fail(c, REASON_RESOURCE, "out of memory");
         return -1;
     }
     if (ac->err) {
         snprintf(st->last_err, sizeof(st->last_err), "%s", ac->errstr);
+        st->last_reason = redis_ctx_reason(ac->err, ac->errstr);
         redis_lower_errno_text(st->last_err);
         redisAsyncFree(ac);
         if (c->addr_idx + 1 < c->naddrs) {
             c->addr_idx++;
             return redis_connect_next(c);
         }
-        check_done(c, CHECK_FAIL, "%s", st->last_err);
+        check_fail(c, st->last_reason, "%s", st->last_err);
         return -1;
     }
     ac->data = st;
@@ -244,13 +283,13 @@ redis_start(struct check *c)
     struct redis_state *st = calloc(1, sizeof(*st));
 
     if (st == NULL) {
-        check_done(c, CHECK_FAIL, "out of memory");
+        check_fail(c, REASON_RESOURCE, "out of memory");
         return -1;
     }
     st->c = c;
     c->priv = st;
     if (c->naddrs == 0) {
-        check_done(c, CHECK_FAIL, "no address for %s", c->t->url.host);
+        check_fail(c, REASON_DNS, "no address for %s", c->t->url.host);
         return -1;
     }
     return redis_connect_next(c);
@@ -281,6 +320,7 @@ redis_attempt_timeout(struct check *c)
 
     redis_abort(c);
     snprintf(st->last_err, sizeof(st->last_err), "connection timed out");
+    st->last_reason = REASON_CONNECT;
     c->addr_idx++;
     redis_connect_next(c);
 }
@@ -293,14 +333,30 @@ redis_cleanup(struct check *c)
     c->priv = NULL;
 }
 
-const struct check_ops check_redis_ops = {
-    .kind = KIND_REDIS,
+static void
+redis_version(struct buf *out)
+{
+    buf_addf(out, "hiredis %d.%d.%d\n", HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH);
+}
+
+static const struct kind_scheme redis_schemes[] = {{"redis", 6379, 0}, {NULL, 0, 0}};
+
+static const struct kind_option redis_options[] = {
+    {"role", redis_roles, 0},
+    {NULL, NULL, 0},
+};
+
+const struct kind kind_redis = {
     .name = "redis",
     .component_type = "datastore",
+    .usage = "redis://[[user]:pass@]host[:port][/db][?role=master|replica]",
+    .schemes = redis_schemes,
+    .userinfo = USERINFO_PASSWORD,
+    .path = PATH_NUMBER,
+    .options = redis_options,
+    .version = redis_version,
     .start = redis_start,
     .abort = redis_abort,
     .cleanup = redis_cleanup,
-    .sync_phase = NULL,
     .attempt_timeout = redis_attempt_timeout,
-    .run_free = NULL,
 };

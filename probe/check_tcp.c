@@ -57,17 +57,17 @@ tcp_writable_cb(struct ev_loop *loop, ev_io *w, int revents)
         return;
     }
     tcp_close(c);
-    check_done(c, CHECK_PASS, "connected");
+    check_pass(c, "connected");
 }
 
 static void
 tcp_try_next(struct check *c)
 {
     struct tcp_state *st = c->priv;
-    const struct check_addr *a;
+    const struct net_addr *a;
 
     if (c->addr_idx >= c->naddrs) {
-        check_done(c, CHECK_FAIL, "%s", check_errno_text(st->last_errno));
+        check_fail(c, check_errno_reason(st->last_errno), "%s", check_errno_text(st->last_errno));
         return;
     }
     a = &c->addrs[c->addr_idx];
@@ -100,7 +100,7 @@ tcp_start(struct check *c)
     struct tcp_state *st = calloc(1, sizeof(*st));
 
     if (st == NULL) {
-        check_done(c, CHECK_FAIL, "out of memory");
+        check_fail(c, REASON_RESOURCE, "out of memory");
         return -1;
     }
     st->fd = -1;
@@ -124,13 +124,17 @@ tcp_cleanup(struct check *c)
     c->priv = NULL;
 }
 
-const struct check_ops check_tcp_ops = {
-    .kind = KIND_TCP,
+static const struct kind_scheme tcp_schemes[] = {{"tcp", 0, 0}, {NULL, 0, 0}};
+
+const struct kind kind_tcp = {
     .name = "tcp",
     .component_type = "tcp",
+    .usage = "tcp://host:port",
+    .schemes = tcp_schemes,
+    .userinfo = USERINFO_NONE,
+    .path = PATH_NONE,
     .start = tcp_start,
     .abort = tcp_abort,
     .cleanup = tcp_cleanup,
     .attempt_timeout = tcp_attempt_timeout,
-    .run_free = NULL,
 };

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "kind.h"
 #include "config.h"
 #include "expand.h"
 
@@ -41,34 +42,33 @@ struct flags {
 void
 cli_usage(FILE *out)
 {
-    fputs(
-        "usage: probe check    [OPTIONS] [NAME=]URL...   run every check once; exit 0 or 1\n"
-        "       probe serve    [OPTIONS] [NAME=]URL...   re-check on an interval, serve status\n"
-        "       probe validate [OPTIONS] [NAME=]URL...   print the resolved checks; exit 0 or 2\n"
-        "       probe version | help\n"
-        "\n"
-        "URLs: http(s)://[user:pass@]host[:port]/path   tcp://host:port\n"
-        "      mysql://[user[:pass]@]host[:port][/db][?query=SQL&ssl-mode=..&ssl-ca=..&socket=..]\n"
-        "      redis://[[user]:pass@]host[:port][/db][?role=master|replica]\n"
-        "\n"
-        "options:\n"
-        "  -c, --config FILE       YAML config (PROBE_CONFIG)\n"
-        "  -t, --timeout DUR       deadline of the run (PROBE_TIMEOUT, default 3s)\n"
-        "      --json              print the health document\n"
-        "  -q, --quiet             print only failures\n"
-        "      --expect-status SET HTTP statuses that pass (default 200-399)\n"
-        "      --expect-body TEXT  HTTP body must contain TEXT\n"
-        "  -H, --header 'N: V'     extra HTTP request header (repeatable)\n"
-        "      --insecure          HTTPS: do not verify the peer\n"
-        "      --cacert FILE       HTTPS: CA bundle (SSL_CERT_FILE)\n"
-        "  -l, --listen ADDR       serve: listen address (PROBE_LISTEN, default 0.0.0.0:8080)\n"
-        "  -i, --interval DUR      serve: time between rounds (PROBE_INTERVAL, default 10s)\n"
-        "      --rise N, --fall N  serve: passes/fails before a check changes state\n"
-        "      --log-format text|json  serve: log format (PROBE_LOG_FORMAT)\n"
-        "\n"
-        "Targets also come from PROBE_TARGETS (space-separated). ${VAR}, ${VAR:-default}\n"
-        "and ${file:/path} are expanded by probe. Durations: 250ms, 3s, 1m, 1.5s.\n",
-        out);
+    fputs("usage: probe check    [OPTIONS] [NAME=]URL...   run every check once; exit 0 or 1\n"
+          "       probe serve    [OPTIONS] [NAME=]URL...   re-check on an interval, serve status\n"
+          "       probe validate [OPTIONS] [NAME=]URL...   print the resolved checks; exit 0 or 2\n"
+          "       probe version | help\n",
+          out);
+    fputs("\nURLs:", out);
+    for (size_t k = 0; k < kinds_count; k++)
+        fprintf(out, " %s%s\n", k ? "     " : "", kinds[k]->usage);
+    fputs("\n"
+          "options:\n"
+          "  -c, --config FILE       YAML config (PROBE_CONFIG)\n"
+          "  -t, --timeout DUR       deadline of the run (PROBE_TIMEOUT, default 3s)\n"
+          "      --json              print the health document\n"
+          "  -q, --quiet             print only failures\n"
+          "      --expect-status SET HTTP statuses that pass (default 200-399)\n"
+          "      --expect-body TEXT  HTTP body must contain TEXT\n"
+          "  -H, --header 'N: V'     extra HTTP request header (repeatable)\n"
+          "      --insecure          HTTPS: do not verify the peer\n"
+          "      --cacert FILE       HTTPS: CA bundle (SSL_CERT_FILE)\n"
+          "  -l, --listen ADDR       serve: listen address (PROBE_LISTEN, default 0.0.0.0:8080)\n"
+          "  -i, --interval DUR      serve: time between rounds (PROBE_INTERVAL, default 10s)\n"
+          "      --rise N, --fall N  serve: passes/fails before a check changes state\n"
+          "      --log-format text|json  serve: log format (PROBE_LOG_FORMAT)\n"
+          "\n"
+          "Targets also come from PROBE_TARGETS (space-separated). ${VAR}, ${VAR:-default}\n"
+          "and ${file:/path} are expanded by probe. Durations: 250ms, 3s, 1m, 1.5s.\n",
+          out);
 }
 
 enum {
@@ -373,8 +373,6 @@ target_init(struct target *t, const char *name, const char *url, char *err, size
     }
     snprintf(t->name, sizeof(t->name), "%s", name);
     status_set_parse(DEFAULT_STATUS, &t->expect_status, e, sizeof(e));
-    if (t->url.query != NULL)
-        t->query = strdup(t->url.query);
     return 0;
 }
 
@@ -437,8 +435,10 @@ targets_from_config(struct settings *s, const struct cfg *cfg, char *err, size_t
             snprintf(err, errlen, "%s:%d:%d: %s", cfg->path, cc->line, cc->col, e);
             return -1;
         }
-        if (cc->expect_body != NULL)
-            t->expect_body = strdup(cc->expect_body);
+        if (cc->expect_body != NULL && (t->expect_body = strdup(cc->expect_body)) == NULL) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
         for (size_t h = 0; h < cc->nheaders; h++) {
             if (target_add_header(t, cc->headers[h].name, cc->headers[h].value) < 0) {
                 snprintf(err, errlen, "out of memory");
@@ -446,13 +446,15 @@ targets_from_config(struct settings *s, const struct cfg *cfg, char *err, size_t
             }
         }
         t->timeout_ms = cc->timeout_ms;
-        if (cc->query != NULL) {
-            free(t->query);
-            t->query = strdup(cc->query);
+        if (cc->query != NULL && url_opt_set(&t->url, "query", cc->query, e, sizeof(e)) < 0) {
+            snprintf(err, errlen, "%s:%d:%d: %s", cfg->path, cc->line, cc->col, e);
+            return -1;
         }
         t->insecure = cc->insecure > 0;
-        if (cc->cacert != NULL)
-            t->cacert = strdup(cc->cacert);
+        if (cc->cacert != NULL && (t->cacert = strdup(cc->cacert)) == NULL) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
     }
     return 0;
 }
@@ -467,13 +469,13 @@ name_used_by_other(const struct settings *s, size_t self, const char *name)
     return 0;
 }
 
-/* Names not given are the scheme, made unique with -2, -3... */
+/* Names not given are the URL's scheme, made unique with -2, -3... */
 static void
 targets_name(struct settings *s)
 {
     for (size_t i = 0; i < s->ntargets; i++) {
         struct target *t = &s->targets[i];
-        const char *base = url_scheme_name(t->url.scheme);
+        const char *base = t->url.scheme->name;
 
         if (t->name[0] != '\0')
             continue;
@@ -483,11 +485,14 @@ targets_name(struct settings *s)
     }
 }
 
+/* Whether any check will verify a TLS peer, and so read a CA bundle. */
 static int
-targets_have_https(const struct settings *s)
+targets_verify_tls(const struct settings *s, int insecure_flag)
 {
+    if (insecure_flag)
+        return 0;
     for (size_t i = 0; i < s->ntargets; i++)
-        if (s->targets[i].url.scheme == URL_HTTPS)
+        if (s->targets[i].url.scheme->tls && !s->targets[i].insecure)
             return 1;
     return 0;
 }
@@ -499,8 +504,10 @@ targets_apply_flags(struct settings *s, const struct flags *f, char *err, size_t
     const char *cacert = pick(f->cacert, "SSL_CERT_FILE", NULL);
     char e[ERRLEN];
 
-    /* --cacert always; SSL_CERT_FILE, often set image-wide, only when an https check uses it. */
-    if (cacert != NULL && (f->cacert != NULL || targets_have_https(s)) &&
+    /* --cacert always, unless --insecure turns verification off; SSL_CERT_FILE, often set
+     * image-wide, only when a TLS check verifies its peer. */
+    if (cacert != NULL &&
+        ((f->cacert != NULL && !f->insecure) || targets_verify_tls(s, f->insecure)) &&
         file_readable(cacert, e, sizeof(e)) < 0) {
         snprintf(err, errlen, "%s: %s", f->cacert ? "--cacert" : "SSL_CERT_FILE", e);
         return -1;
@@ -545,6 +552,10 @@ targets_apply_flags(struct settings *s, const struct flags *f, char *err, size_t
         if (cacert != NULL) {
             free(t->cacert);
             t->cacert = strdup(cacert);
+            if (t->cacert == NULL) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
         }
         if (t->timeout_ms <= 0 || t->timeout_ms > s->timeout_ms)
             t->timeout_ms = s->timeout_ms;
@@ -666,7 +677,11 @@ cli_parse(enum cli_cmd cmd, int argc, char **argv, struct settings *s, char *err
     env = pick(f.config, "PROBE_CONFIG", NULL);
     if (env != NULL) {
         s->config_path = strdup(env);
-        if (s->config_path == NULL || cfg_load_file(s->config_path, &cfg, err, errlen) < 0)
+        if (s->config_path == NULL) {
+            snprintf(err, errlen, "out of memory");
+            goto out;
+        }
+        if (cfg_load_file(s->config_path, &cfg, err, errlen) < 0)
             goto out;
     }
     if (settings_scalars(s, &f, &cfg, err, errlen) < 0)
@@ -725,7 +740,6 @@ target_free(struct target *t)
     }
     free(t->headers);
     free(t->cacert);
-    free(t->query);
     memset(t, 0, sizeof(*t));
 }
 

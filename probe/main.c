@@ -1,9 +1,6 @@
 /* probe — container health checks, concurrent on one event loop, within a deadline. */
 #include <ares.h>
-#include <curl/curl.h>
 #include <ev.h>
-#include <hiredis/hiredis.h>
-#include <mysql.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +8,7 @@
 #include <unistd.h>
 #include <yaml.h>
 
+#include "check.h"
 #include "cli.h"
 #include "json.h"
 #include "report.h"
@@ -111,31 +109,6 @@ cmd_serve(int argc, char **argv)
     return rc;
 }
 
-/* Prints "key: value" with the value as a JSON string, which YAML reads as well. */
-static void
-print_quoted(const char *key, const char *value)
-{
-    struct buf b;
-
-    buf_init(&b);
-    json_add_cstr(&b, value);
-    printf("    %s: %s\n", key, buf_str(&b));
-    buf_free(&b);
-}
-
-/* Header values that commonly carry credentials are not printed. */
-static int
-header_is_secret(const char *name)
-{
-    static const char *const words[] = {"auth", "cookie", "token", "key", "secret", "pass"};
-
-    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++) {
-        if (strcasestr(name, words[i]) != NULL)
-            return 1;
-    }
-    return 0;
-}
-
 static int
 cmd_validate(int argc, char **argv)
 {
@@ -154,30 +127,27 @@ cmd_validate(int argc, char **argv)
     printf("checks:\n");
     for (size_t i = 0; i < s.ntargets; i++) {
         const struct target *t = &s.targets[i];
-        char set[128];
+        const struct url *u = &t->url;
+        struct buf b;
 
-        printf("  - name: %s\n    kind: %s\n    url: %s\n    timeout: %ldms\n", t->name,
-               url_scheme_name(t->url.scheme), t->url.redacted, t->timeout_ms);
-        if (t->url.scheme == URL_HTTP || t->url.scheme == URL_HTTPS) {
-            status_set_format(&t->expect_status, set, sizeof(set));
-            printf("    expect_status: %s\n", set);
-            if (t->expect_body != NULL)
-                print_quoted("expect_body", t->expect_body);
-            for (size_t h = 0; h < t->nheaders; h++) {
-                char line[1024];
-
-                snprintf(line, sizeof(line), "%s: %s", t->headers[h].name,
-                         header_is_secret(t->headers[h].name) ? "***" : t->headers[h].value);
-                print_quoted("header", line);
-            }
-            if (t->insecure)
-                printf("    insecure: true\n");
-            if (t->cacert != NULL)
-                printf("    cacert: %s\n", t->cacert);
+        buf_init(&b);
+        buf_addf(&b, "  - name: %s\n    kind: %s\n    url: %s\n    timeout: %ldms\n", t->name,
+                 u->kind->name, u->redacted, t->timeout_ms);
+        if (u->kind->describe != NULL)
+            u->kind->describe(t, &b);
+        for (int o = 0; o < u->nopts; o++) {
+            if (!(u->opts[o].def->flags & KIND_OPT_SHOW))
+                continue;
+            buf_addf(&b, "    %s: ", u->opts[o].def->key);
+            json_add_cstr(&b, u->opts[o].value);
+            buf_adds(&b, "\n");
         }
-        if (t->query != NULL)
-            print_quoted("query", t->query);
+        fwrite(b.p, 1, b.len, stdout);
+        buf_free(&b);
     }
+    printf("reasons: # what a failing check's \"reason\" can be\n");
+    for (int r = REASON_NONE + 1; r < REASON_COUNT; r++)
+        printf("  - %s\n", check_reason_name((enum check_reason)r));
     settings_free(&s);
     return 0;
 }
@@ -185,15 +155,19 @@ cmd_validate(int argc, char **argv)
 static int
 cmd_version(void)
 {
-    const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
+    struct buf b;
 
-    printf("probe %s\n", PROBE_VERSION);
-    printf("libcurl %s (%s)\n", cv->version, cv->ssl_version ? cv->ssl_version : "no TLS");
-    printf("libev %d.%d\n", ev_version_major(), ev_version_minor());
-    printf("hiredis %d.%d.%d\n", HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH);
-    printf("libmariadb %s\n", mysql_get_client_info());
-    printf("c-ares %s\n", ares_version(NULL));
-    printf("libyaml %s\n", yaml_get_version_string());
+    buf_init(&b);
+    buf_addf(&b, "probe %s\n", PROBE_VERSION);
+    for (size_t k = 0; k < kinds_count; k++) {
+        if (kinds[k]->version != NULL)
+            kinds[k]->version(&b);
+    }
+    buf_addf(&b, "libev %d.%d\n", ev_version_major(), ev_version_minor());
+    buf_addf(&b, "c-ares %s\n", ares_version(NULL));
+    buf_addf(&b, "libyaml %s\n", yaml_get_version_string());
+    write_all(&b);
+    buf_free(&b);
     return 0;
 }
 

@@ -108,7 +108,7 @@ json_check(struct buf *out, const struct check *c, enum check_status status)
     buf_adds(out, "[{\"componentId\":");
     json_add_cstr(out, c->t->name);
     buf_adds(out, ",\"componentType\":");
-    json_add_cstr(out, c->ops->component_type);
+    json_add_cstr(out, c->kind->component_type);
     buf_addf(out,
              ",\"observedValue\":%.1f,\"observedUnit\":\"ms\",\"status\":\"%s\",\"time\":\"%s\"",
              check_ms(c), status == CHECK_PASS ? "pass" : "fail", when);
@@ -118,26 +118,63 @@ json_check(struct buf *out, const struct check *c, enum check_status status)
         buf_adds(out, ",\"output\":");
         json_add_cstr(out, c->msg[0] ? c->msg : "failed");
     }
+    if (c->status == CHECK_FAIL) {
+        buf_addf(out, ",\"reason\":\"%s\"", check_reason_name(c->reason));
+        if (c->reason == REASON_TIMEOUT)
+            buf_addf(out, ",\"phase\":\"%s\"", check_phase_name(c->phase));
+    }
     buf_adds(out, "}]");
+}
+
+static enum check_status
+state_of(const struct run *r, size_t i, const enum check_status *states)
+{
+    return states ? states[i] : (enum check_status)r->checks[i].status;
+}
+
+/* A failing check's reason word; one that passed its last round but has not risen yet is
+ * "recovering". */
+static const char *
+failing_reason(const struct check *c)
+{
+    return c->status == CHECK_FAIL ? check_reason_name(c->reason) : "recovering";
+}
+
+int
+report_failing(struct buf *out, const struct run *r, const struct check *only,
+               const enum check_status *states)
+{
+    int n = 0;
+
+    for (size_t i = 0; i < r->n; i++) {
+        const struct check *c = &r->checks[i];
+
+        if ((only != NULL && c != only) || state_of(r, i, states) == CHECK_PASS)
+            continue;
+        buf_addf(out, "%s%s (%s)", n++ ? ", " : "", c->t->name, failing_reason(c));
+    }
+    return n;
 }
 
 void
 report_json(struct buf *out, const struct run *r, const struct check *only,
             const enum check_status *states)
 {
-    int pass = 1, first = 1;
+    struct buf failing;
+    int first = 1;
 
-    for (size_t i = 0; i < r->n; i++) {
-        const struct check *c = &r->checks[i];
-
-        if ((only == NULL || c == only) &&
-            (states ? states[i] : (enum check_status)c->status) != CHECK_PASS)
-            pass = 0;
+    buf_init(&failing);
+    buf_adds(out, "{\"status\":");
+    if (report_failing(&failing, r, only, states) == 0) {
+        buf_adds(out, "\"pass\"");
+    } else {
+        /* Where a reader of the first bytes (docker inspect) sees it: who failed, and why. */
+        buf_adds(out, "\"fail\",\"output\":");
+        json_add_cstr(out, buf_str(&failing));
     }
-    buf_addf(out,
-             "{\"status\":\"%s\",\"version\":\"1\",\"releaseId\":\"" PROBE_VERSION
-             "\",\"description\":\"probe\",\"checks\":{",
-             pass ? "pass" : "fail");
+    buf_free(&failing);
+    buf_adds(out, ",\"version\":\"1\",\"releaseId\":\"" PROBE_VERSION
+                  "\",\"description\":\"probe\",\"checks\":{");
     for (size_t i = 0; i < r->n; i++) {
         const struct check *c = &r->checks[i];
         char key[96];
@@ -150,7 +187,7 @@ report_json(struct buf *out, const struct run *r, const struct check *only,
         first = 0;
         json_add_cstr(out, key);
         buf_adds(out, ":");
-        json_check(out, c, states ? states[i] : (enum check_status)c->status);
+        json_check(out, c, state_of(r, i, states));
     }
     buf_adds(out, "}}\n");
 }

@@ -13,6 +13,10 @@ void report_text(struct buf *out, const struct run *r, int quiet);
  * status after rise/fall (serve); otherwise each check's own result is its status. */
 void report_json(struct buf *out, const struct run *r, const struct check *only,
                  const enum check_status *states);
+/* Appends "db (auth), cache (timeout)": the checks that are not up (all, or only), with their
+ * reasons; returns how many. states as for report_json. */
+int report_failing(struct buf *out, const struct run *r, const struct check *only,
+                   const enum check_status *states);
 /* "pass" / "fail" of the whole run. */
 int report_all_pass(const struct run *r);
 

@@ -9,9 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "resolve.h"
-#include "run.h"
 
 #define RES_MAX_FDS 16
 
@@ -26,12 +26,17 @@ struct resolver {
     ares_channel channel;
     ev_timer timer;
     struct res_fd fds[RES_MAX_FDS];
-    int library_ready;
 };
 
-/* One in-flight query; it outlives its check when the check is cancelled first. */
-struct res_query {
-    struct check *c; /* NULL once cancelled */
+/* One in-flight query; it outlives its caller's interest when cancelled first. */
+struct resolve_query {
+    char *host;
+    int port;
+    struct net_addr *out; /* NULL once cancelled */
+    int max;
+    resolve_done_fn *done;
+    void *arg;
+    struct resolve_query **slot; /* the caller's pointer to this query, cleared when it ends */
 };
 
 static void res_rearm(struct resolver *res);
@@ -113,16 +118,13 @@ res_sock_state_cb(void *data, ares_socket_t fd, int readable, int writable)
     ev_io_start(res->loop, &slot->io);
 }
 
-static struct resolver *
-res_get(struct run *r, char *err, size_t errlen)
+struct resolver *
+resolver_new(struct ev_loop *loop, char *err, size_t errlen)
 {
-    struct resolver *res = r->resolver;
+    struct resolver *res = calloc(1, sizeof(*res));
     struct ares_options opts;
     int rc;
 
-    if (res != NULL)
-        return res;
-    res = calloc(1, sizeof(*res));
     if (res == NULL) {
         snprintf(err, errlen, "out of memory");
         return NULL;
@@ -133,8 +135,7 @@ res_get(struct run *r, char *err, size_t errlen)
         free(res);
         return NULL;
     }
-    res->library_ready = 1;
-    res->loop = r->loop;
+    res->loop = loop;
     memset(&opts, 0, sizeof(opts));
     opts.sock_state_cb = res_sock_state_cb;
     opts.sock_state_cb_data = res;
@@ -151,18 +152,14 @@ res_get(struct run *r, char *err, size_t errlen)
     }
     ev_timer_init(&res->timer, res_timer_cb, 0., 0.);
     res->timer.data = res;
-    r->resolver = res;
     return res;
 }
 
 static int
-addr_add(struct check *c, const struct sockaddr *sa, socklen_t len, int port)
+addr_set(struct net_addr *a, const struct sockaddr *sa, socklen_t len, int port)
 {
-    struct check_addr *a;
-
-    if (c->naddrs >= CHECK_MAX_ADDRS)
+    if (len > sizeof(a->sa))
         return 0;
-    a = &c->addrs[c->naddrs];
     memset(a, 0, sizeof(*a));
     memcpy(&a->sa, sa, len);
     a->len = len;
@@ -171,21 +168,20 @@ addr_add(struct check *c, const struct sockaddr *sa, socklen_t len, int port)
 
         in->sin_port = htons((uint16_t)port);
         inet_ntop(AF_INET, &in->sin_addr, a->text, sizeof(a->text));
-    } else if (sa->sa_family == AF_INET6) {
+        return 1;
+    }
+    if (sa->sa_family == AF_INET6) {
         struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)&a->sa;
 
         in6->sin6_port = htons((uint16_t)port);
         inet_ntop(AF_INET6, &in6->sin6_addr, a->text, sizeof(a->text));
-    } else {
-        return 0;
+        return 1;
     }
-    c->naddrs++;
-    return 1;
+    return 0;
 }
 
-/* Numeric hosts need no lookup: fill the address at once. */
-static int
-addr_numeric(struct check *c, const char *host, int port)
+int
+resolve_numeric(const char *host, int port, struct net_addr *out)
 {
     struct sockaddr_in in;
     struct sockaddr_in6 in6;
@@ -194,122 +190,114 @@ addr_numeric(struct check *c, const char *host, int port)
     memset(&in6, 0, sizeof(in6));
     if (inet_pton(AF_INET, host, &in.sin_addr) == 1) {
         in.sin_family = AF_INET;
-        return addr_add(c, (struct sockaddr *)&in, sizeof(in), port);
+        return addr_set(out, (struct sockaddr *)&in, sizeof(in), port);
     }
     if (inet_pton(AF_INET6, host, &in6.sin6_addr) == 1) {
         in6.sin6_family = AF_INET6;
-        return addr_add(c, (struct sockaddr *)&in6, sizeof(in6), port);
+        return addr_set(out, (struct sockaddr *)&in6, sizeof(in6), port);
     }
     return 0;
 }
 
 static void
-check_begin(struct check *c)
+query_free(struct resolve_query *q)
 {
-    c->addr_idx = 0;
-    check_phase(c, PHASE_CONNECT);
-    c->ops->start(c);
+    free(q->host);
+    free(q);
 }
 
 static void
 res_answer_cb(void *arg, int status, int timeouts, struct ares_addrinfo *ai)
 {
-    struct res_query *q = arg;
-    struct check *c = q->c;
+    struct resolve_query *q = arg;
+    char err[320];
+    int n = 0;
 
     (void)timeouts;
-    free(q);
-    if (c == NULL) {
+    if (q->slot != NULL)
+        *q->slot = NULL;
+    if (q->out == NULL || status == ARES_EDESTRUCTION || status == ARES_ECANCELLED) {
         if (ai != NULL)
             ares_freeaddrinfo(ai);
+        query_free(q);
         return;
     }
-    c->resolve = NULL;
     if (status == ARES_SUCCESS && ai != NULL) {
-        for (struct ares_addrinfo_node *n = ai->nodes; n != NULL; n = n->ai_next)
-            addr_add(c, n->ai_addr, n->ai_addrlen, c->t->url.port);
+        for (struct ares_addrinfo_node *a = ai->nodes; a != NULL && n < q->max; a = a->ai_next)
+            n += addr_set(&q->out[n], a->ai_addr, a->ai_addrlen, q->port);
     }
     if (ai != NULL)
         ares_freeaddrinfo(ai);
-    if (c->naddrs == 0 && strcasecmp(c->t->url.host, "localhost") == 0) {
-        /* RFC 6761: localhost is loopback even where /etc/hosts does not say so. */
-        addr_numeric(c, "127.0.0.1", c->t->url.port);
+    /* RFC 6761: localhost is loopback even where /etc/hosts does not say so. */
+    if (n == 0 && strcasecmp(q->host, "localhost") == 0)
+        n = resolve_numeric("127.0.0.1", q->port, &q->out[0]);
+    err[0] = '\0';
+    if (n == 0) {
+        switch (status) {
+        case ARES_ENOTFOUND:
+        case ARES_ENODATA:
+        case ARES_SUCCESS:
+            snprintf(err, sizeof(err), "no such host %s", q->host);
+            break;
+        case ARES_ETIMEOUT:
+            snprintf(err, sizeof(err), "dns timeout for %s", q->host);
+            break;
+        default:
+            snprintf(err, sizeof(err), "dns error for %s: %s", q->host, ares_strerror(status));
+            break;
+        }
     }
-    if (c->naddrs > 0) {
-        check_begin(c);
-        return;
-    }
-    switch (status) {
-    case ARES_ENOTFOUND:
-    case ARES_ENODATA:
-    case ARES_SUCCESS:
-        check_done(c, CHECK_FAIL, "no such host %s", c->t->url.host);
-        break;
-    case ARES_ETIMEOUT:
-        check_done(c, CHECK_FAIL, "dns timeout for %s", c->t->url.host);
-        break;
-    case ARES_EDESTRUCTION:
-    case ARES_ECANCELLED:
-        break;
-    default:
-        check_done(c, CHECK_FAIL, "dns error for %s: %s", c->t->url.host, ares_strerror(status));
-        break;
-    }
+    q->done(q->arg, n, err);
+    query_free(q);
 }
 
-void
-resolve_start(struct check *c)
+int
+resolve_name(struct resolver *res, const char *host, int port, struct net_addr *out, int max,
+             resolve_done_fn *done, void *arg, struct resolve_query **slot)
 {
     struct ares_addrinfo_hints hints;
-    struct resolver *res;
-    struct res_query *q;
-    char err[ERRLEN];
-    char port[8];
+    struct resolve_query *q = calloc(1, sizeof(*q));
+    char portstr[8];
 
-    c->naddrs = 0;
-    c->addr_idx = 0;
-    /* A unix socket (mysql socket=) or a numeric host needs no lookup. */
-    if (c->t->url.host[0] == '\0' || c->t->url.socket != NULL ||
-        addr_numeric(c, c->t->url.host, c->t->url.port)) {
-        check_begin(c);
-        return;
+    if (q == NULL)
+        return -1;
+    q->host = strdup(host);
+    if (q->host == NULL) {
+        free(q);
+        return -1;
     }
-    res = res_get(c->run, err, sizeof(err));
-    if (res == NULL) {
-        check_done(c, CHECK_FAIL, "%s", err);
-        return;
-    }
-    q = calloc(1, sizeof(*q));
-    if (q == NULL) {
-        check_done(c, CHECK_FAIL, "out of memory");
-        return;
-    }
-    q->c = c;
-    c->resolve = q;
+    /* Set before asking: c-ares may answer (from /etc/hosts) before ares_getaddrinfo returns. */
+    q->slot = slot;
+    *slot = q;
+    q->port = port;
+    q->out = out;
+    q->max = max;
+    q->done = done;
+    q->arg = arg;
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    snprintf(port, sizeof(port), "%d", c->t->url.port);
-    ares_getaddrinfo(res->channel, c->t->url.host, port, &hints, res_answer_cb, q);
+    snprintf(portstr, sizeof(portstr), "%d", port);
+    ares_getaddrinfo(res->channel, host, portstr, &hints, res_answer_cb, q);
     res_rearm(res);
+    return 0;
 }
 
 void
-resolve_cancel(struct check *c)
+resolve_cancel(struct resolve_query **slot)
 {
-    struct res_query *q = c->resolve;
+    struct resolve_query *q = *slot;
 
     if (q != NULL) {
-        q->c = NULL;
-        c->resolve = NULL;
+        q->out = NULL;
+        q->slot = NULL;
+        *slot = NULL;
     }
 }
 
 void
-resolve_free(struct run *r)
+resolver_free(struct resolver *res)
 {
-    struct resolver *res = r->resolver;
-
     if (res == NULL)
         return;
     ev_timer_stop(res->loop, &res->timer);
@@ -320,8 +308,6 @@ resolve_free(struct run *r)
         if (res->fds[i].used)
             ev_io_stop(res->loop, &res->fds[i].io);
     }
-    if (res->library_ready)
-        ares_library_cleanup();
+    ares_library_cleanup();
     free(res);
-    r->resolver = NULL;
 }

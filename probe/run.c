@@ -1,7 +1,9 @@
 /*
  * The scheduler: every check starts at once, each under one deadline timer shared by all its
- * phases. When the last result is in, the run is over; teardown happens after the loop
- * callback that produced a result has returned, never inside a library's own callback.
+ * phases. It owns the step from a target to its addresses (numeric, a unix socket, or asked
+ * of the resolver) and from the addresses to the kind's start. When the last result is in,
+ * the run is over; teardown happens after the loop callback that produced a result has
+ * returned, never inside a library's own callback.
  */
 #include <signal.h>
 #include <stdio.h>
@@ -21,12 +23,69 @@ run_deadline_cb(struct ev_loop *loop, ev_timer *w, int revents)
 
     (void)loop;
     (void)revents;
-    if (c->ops->sync_phase != NULL && c->priv != NULL)
-        c->ops->sync_phase(c);
-    check_done(c, CHECK_FAIL, "timeout after %ldms (%s)", c->t->timeout_ms,
+    if (c->kind->sync_phase != NULL && c->priv != NULL)
+        c->kind->sync_phase(c);
+    check_fail(c, REASON_TIMEOUT, "timeout after %ldms (%s)", c->t->timeout_ms,
                check_phase_name(c->phase));
-    resolve_cancel(c);
-    c->ops->abort(c);
+    resolve_cancel(&c->query);
+    c->kind->abort(c);
+}
+
+/* The addresses are known: the kind takes over. A start that fails without saying why is
+ * still a failure. */
+static void
+run_check_begin(struct check *c)
+{
+    c->addr_idx = 0;
+    check_phase(c, PHASE_CONNECT);
+    if (c->kind->start(c) < 0 && c->status == CHECK_PENDING)
+        check_fail(c, REASON_RESOURCE, "cannot start the %s check", c->kind->name);
+}
+
+static void
+run_resolved(void *arg, int n, const char *err)
+{
+    struct check *c = arg;
+
+    if (c->status != CHECK_PENDING)
+        return;
+    c->naddrs = n;
+    if (n == 0) {
+        check_fail(c, REASON_DNS, "%s", err);
+        return;
+    }
+    run_check_begin(c);
+}
+
+/* A unix socket or a numeric host needs no lookup; a name is asked of the run's resolver. */
+static void
+run_check_start(struct check *c)
+{
+    const struct url *u = &c->t->url;
+    struct run *r = c->run;
+    char err[ERRLEN];
+
+    c->naddrs = 0;
+    c->addr_idx = 0;
+    if (u->socket != NULL || u->host[0] == '\0') {
+        run_check_begin(c);
+        return;
+    }
+    if (resolve_numeric(u->host, u->port, &c->addrs[0])) {
+        c->naddrs = 1;
+        run_check_begin(c);
+        return;
+    }
+    if (r->resolver == NULL) {
+        r->resolver = resolver_new(r->loop, err, sizeof(err));
+        if (r->resolver == NULL) {
+            check_fail(c, REASON_DNS, "%s", err);
+            return;
+        }
+    }
+    if (resolve_name(r->resolver, u->host, u->port, c->addrs, CHECK_MAX_ADDRS, run_resolved, c,
+                     &c->query) < 0)
+        check_fail(c, REASON_RESOURCE, "out of memory");
 }
 
 int
@@ -38,7 +97,12 @@ run_init(struct run *r, struct ev_loop *loop, const struct target *targets, size
     r->timeout_ms = timeout_ms;
     r->n = n;
     r->checks = calloc(n ? n : 1, sizeof(*r->checks));
-    if (r->checks == NULL) {
+    r->kind_state = calloc(kinds_count, sizeof(*r->kind_state));
+    if (r->checks == NULL || r->kind_state == NULL) {
+        free(r->checks);
+        free(r->kind_state);
+        r->checks = NULL;
+        r->kind_state = NULL;
         snprintf(err, errlen, "out of memory");
         return -1;
     }
@@ -46,7 +110,7 @@ run_init(struct run *r, struct ev_loop *loop, const struct target *targets, size
         struct check *c = &r->checks[i];
 
         c->t = &targets[i];
-        c->ops = check_ops_for(targets[i].url.scheme);
+        c->kind = targets[i].url.kind;
         c->run = r;
         c->loop = loop;
         ev_timer_init(&c->deadline, run_deadline_cb, 0., 0.);
@@ -71,6 +135,7 @@ run_start(struct run *r)
             ms = r->timeout_ms;
         c->status = CHECK_PENDING;
         c->phase = PHASE_DNS;
+        c->reason = REASON_NONE;
         c->msg[0] = '\0';
         c->t_start = r->t_start;
         ev_timer_set(&c->deadline, (double)ms / 1000., 0.);
@@ -79,7 +144,7 @@ run_start(struct run *r)
     /* Start after every timer is armed, so a check that fails at once cannot end the run
      * before the others exist. */
     for (size_t i = 0; i < r->n; i++)
-        resolve_start(&r->checks[i]);
+        run_check_start(&r->checks[i]);
     if (r->n == 0 && r->on_done != NULL)
         r->on_done(r);
 }
@@ -94,6 +159,12 @@ run_check_finished(struct run *r)
     }
 }
 
+void **
+run_kind_state(struct run *r, const struct kind *k)
+{
+    return &r->kind_state[kind_index(k)];
+}
+
 void
 run_finish(struct run *r)
 {
@@ -101,22 +172,19 @@ run_finish(struct run *r)
         struct check *c = &r->checks[i];
 
         if (c->status == CHECK_PENDING)
-            check_done(c, CHECK_FAIL, "cancelled (%s)", check_phase_name(c->phase));
+            check_fail(c, REASON_TIMEOUT, "cancelled (%s)", check_phase_name(c->phase));
         ev_timer_stop(r->loop, &c->deadline);
         ev_timer_stop(r->loop, &c->attempt);
-        resolve_cancel(c);
-        c->ops->abort(c);
-        c->ops->cleanup(c);
+        resolve_cancel(&c->query);
+        c->kind->abort(c);
+        c->kind->cleanup(c);
     }
-    for (int k = 0; k < KIND_COUNT; k++) {
-        for (size_t i = 0; i < r->n; i++) {
-            if (r->checks[i].ops->kind == k && r->checks[i].ops->run_free != NULL) {
-                r->checks[i].ops->run_free(r);
-                break;
-            }
-        }
+    for (size_t k = 0; k < kinds_count; k++) {
+        if (r->kind_state[k] != NULL && kinds[k]->run_free != NULL)
+            kinds[k]->run_free(r);
     }
-    resolve_free(r);
+    resolver_free(r->resolver);
+    r->resolver = NULL;
 }
 
 void
@@ -124,6 +192,8 @@ run_free(struct run *r)
 {
     free(r->checks);
     r->checks = NULL;
+    free(r->kind_state);
+    r->kind_state = NULL;
     r->n = 0;
 }
 

@@ -14,8 +14,8 @@ struct run {
     long timeout_ms;
     double t_start;
     double t_end;
-    void *resolver;               /* resolve.c, created on first use */
-    void *kind_state[KIND_COUNT]; /* run-wide state of a kind (the curl multi handle) */
+    struct resolver *resolver; /* created when the first name needs looking up */
+    void **kind_state;         /* per kind in the registry: its run-wide state (curl's multi) */
     void (*on_done)(struct run *r);
     void *user;
 };
@@ -34,7 +34,10 @@ void run_free(struct run *r);
 void watchdog_arm(struct run *r, long ms);
 void watchdog_disarm(void);
 
-/* Called by check_done(). */
+/* The run-wide state slot of a kind, NULL until the kind fills it. */
+void **run_kind_state(struct run *r, const struct kind *k);
+
+/* Called by check_pass() and check_fail(). */
 void run_check_finished(struct run *r);
 
 #endif

@@ -283,7 +283,7 @@ serve_metrics(struct serve *sv, struct buf *out)
         const struct check *c = &sv->last->checks[i];
 
         m[i].name = c->t->name;
-        m[i].kind = url_scheme_name(c->t->url.scheme);
+        m[i].kind = c->kind->name;
         m[i].up = sv->states[i] == CHECK_PASS;
         m[i].duration_s = (c->t_end - c->t_start) / 1000.;
         m[i].failures = sv->st[i].failures;
@@ -299,6 +299,33 @@ serve_no_round_yet(struct buf *out)
     buf_adds(out, "{\"status\":\"fail\",\"version\":\"1\",\"releaseId\":\"" PROBE_VERSION
                   "\",\"description\":\"probe\",\"output\":\"no round has finished yet\","
                   "\"checks\":{}}\n");
+}
+
+/*
+ * "ready", or "not ready: db (auth), cache (timeout)" and a line per failing check with its
+ * message: a HEALTHCHECK that asks the sidecar shows the start of this body, so the cause
+ * reaches docker inspect, names first.
+ */
+static void
+serve_ready_body(const struct serve *sv, int up, struct buf *out)
+{
+    if (up) {
+        buf_adds(out, "ready\n");
+        return;
+    }
+    if (sv->last == NULL) {
+        buf_adds(out, "not ready: no round has finished yet\n");
+        return;
+    }
+    buf_adds(out, "not ready: ");
+    report_failing(out, sv->last, NULL, sv->states);
+    buf_adds(out, "\n");
+    for (size_t i = 0; i < sv->last->n; i++) {
+        const struct check *c = &sv->last->checks[i];
+
+        if (sv->states[i] != CHECK_PASS && c->status == CHECK_FAIL)
+            buf_addf(out, "%s: %s\n", c->t->name, c->msg);
+    }
 }
 
 /* Routes one request. Every answer comes from memory; nothing here starts a check. */
@@ -320,7 +347,7 @@ serve_handle(void *ctx, const struct status_req *req, struct status_resp *resp)
         buf_adds(&resp->body, "live\n");
     } else if (strcmp(p, "/ready") == 0) {
         resp->code = serve_all_up(sv) ? 200 : 503;
-        buf_adds(&resp->body, resp->code == 200 ? "ready\n" : "not ready\n");
+        serve_ready_body(sv, resp->code == 200, &resp->body);
     } else if (strcmp(p, "/health") == 0) {
         resp->content_type = "application/health+json";
         resp->code = serve_all_up(sv) ? 200 : 503;

@@ -22,8 +22,6 @@ struct target {
     size_t nheaders;
     int insecure;
     char *cacert;
-    /* mysql: query to run instead of COM_PING (from the URL or the config) */
-    char *query;
 };
 
 void target_free(struct target *t);

@@ -14,33 +14,18 @@
 
 #include "tls.h"
 
-static int
-target_needs_openssl(const struct target *t, int *tls)
-{
-    switch (t->url.scheme) {
-    case URL_HTTPS:
-        *tls = 1;
-        return 1;
-    case URL_HTTP:
-        return 1;
-    case URL_MYSQL:
-        if (t->url.ssl_mode >= SSL_MODE_REQUIRED || t->url.ssl_ca != NULL)
-            *tls = 1;
-        return 1;
-    case URL_TCP:
-    case URL_REDIS:
-        break;
-    }
-    return 0;
-}
-
 void
 tls_preinit(const struct target *targets, size_t n)
 {
     int used = 0, tls = 0;
 
-    for (size_t i = 0; i < n; i++)
-        used |= target_needs_openssl(&targets[i], &tls);
+    for (size_t i = 0; i < n; i++) {
+        const struct kind *k = targets[i].url.kind;
+        enum kind_crypto need = k->crypto != NULL ? k->crypto(&targets[i]) : CRYPTO_NONE;
+
+        used |= need != CRYPTO_NONE;
+        tls |= need == CRYPTO_TLS;
+    }
     if (!used)
         return; /* Redis and TCP only: OpenSSL is never touched */
     if (tls) {

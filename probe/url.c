@@ -1,5 +1,6 @@
 /*
- * Target URLs: http, https, tcp, mysql, redis.
+ * Target URLs, generic syntax only: which schemes exist, their default ports, what their
+ * userinfo and path mean and which ?options they take is each kind's own data (kind.h).
  *
  * The authority ends at the first '/' or '?' after "//" and the userinfo at the last '@' inside
  * it, so a password may hold '@' and ':' as they are but must write '/', '?', '#' and '%' as
@@ -24,28 +25,6 @@
 #define HOST_MAX 253
 #define URL_MAX 8192
 
-static const struct {
-    const char *name;
-    enum url_scheme scheme;
-    int port;
-} url_schemes[] = {
-    {"http", URL_HTTP, 80},     {"https", URL_HTTPS, 443},  {"tcp", URL_TCP, 0},
-    {"mysql", URL_MYSQL, 3306}, {"redis", URL_REDIS, 6379},
-};
-
-#define NSCHEMES (sizeof(url_schemes) / sizeof(url_schemes[0]))
-
-static const struct {
-    const char *name;
-    enum url_ssl_mode mode;
-} ssl_modes[] = {
-    {"disabled", SSL_MODE_DISABLED},
-    {"preferred", SSL_MODE_PREFERRED},
-    {"required", SSL_MODE_REQUIRED},
-    {"verify-ca", SSL_MODE_VERIFY_CA},
-    {"verify-identity", SSL_MODE_VERIFY_IDENTITY},
-};
-
 /* A half-open slice of the input. */
 struct span {
     const char *p;
@@ -64,17 +43,6 @@ url_fail(char *err, size_t errlen, const char *fmt, ...)
     vsnprintf(err, errlen, fmt, ap);
     va_end(ap);
     return -1;
-}
-
-const char *
-url_scheme_name(enum url_scheme s)
-{
-    size_t i;
-
-    for (i = 0; i < NSCHEMES; i++)
-        if (url_schemes[i].scheme == s)
-            return url_schemes[i].name;
-    return "?";
 }
 
 /* 1 when every byte of t is in the set of allowed characters (or alphanumeric). */
@@ -211,22 +179,23 @@ parse_port(struct span t, int *port, char *err, size_t errlen)
     return 0;
 }
 
-/* Splits "user[:pass]" and decodes both; redis allows an empty user and needs the colon. */
+/* Splits "user[:pass]" and decodes both, by the kind's rule for what the userinfo may be. */
 static int
 parse_userinfo(struct span ui, struct url *u, char *err, size_t errlen)
 {
     const char *colon = memchr(ui.p, ':', ui.n);
     struct span user = {ui.p, colon ? (size_t)(colon - ui.p) : ui.n};
     struct span pass = {colon ? colon + 1 : NULL, colon ? ui.n - user.n - 1 : 0};
+    const char *kind = u->kind->name;
 
-    if (u->scheme == URL_TCP)
-        return url_fail(err, errlen, "a tcp URL takes no user or password");
-    if (u->scheme == URL_REDIS) {
+    if (u->kind->userinfo == USERINFO_NONE)
+        return url_fail(err, errlen, "a %s URL takes no user or password", kind);
+    if (u->kind->userinfo == USERINFO_PASSWORD) {
         if (!colon)
-            return url_fail(err, errlen,
-                            "redis password needs a ':' before it (redis://:PASSWORD@host)");
+            return url_fail(err, errlen, "%s password needs a ':' before it (%s://:PASSWORD@host)",
+                            kind, u->scheme->name);
         if (pass.n == 0)
-            return url_fail(err, errlen, "empty redis password");
+            return url_fail(err, errlen, "empty %s password", kind);
     } else if (user.n == 0) {
         return url_fail(err, errlen, "missing user before \"%s\"", colon ? ":" : "@");
     }
@@ -291,8 +260,8 @@ parse_host(struct span hp, struct url *u, char *err, size_t errlen)
         return url_fail(err, errlen, "out of memory");
     if (has_port)
         return parse_port(port, &u->port, err, errlen);
-    if (u->scheme == URL_TCP)
-        return url_fail(err, errlen, "missing port (tcp://host:port)");
+    if (u->scheme->port == 0)
+        return url_fail(err, errlen, "missing port (%s://host:port)", u->scheme->name);
     return 0;
 }
 
@@ -305,62 +274,92 @@ bad_option(const char *kind, struct span key, char *err, size_t errlen)
     return url_fail(err, errlen, "bad %s option", kind);
 }
 
-static int
-mysql_option(struct url *u, struct span key, struct span val, char *err, size_t errlen)
+/* "a, b or c": what a choice option accepts, for its error message. */
+static void
+choices_text(const char *const *choices, char *out, size_t outsz)
 {
-    size_t i;
+    size_t o = 0;
 
-    if (span_eq(key, "query")) {
-        if (u->query)
-            return url_fail(err, errlen, "mysql option \"query\" given twice");
-        return decode_part(val, &u->query, "query", err, errlen);
+    out[0] = '\0';
+    for (size_t i = 0; choices[i] != NULL && o < outsz; i++) {
+        const char *sep = i == 0 ? "" : choices[i + 1] == NULL ? " or " : ", ";
+        int w = snprintf(out + o, outsz - o, "%s%s", sep, choices[i]);
+
+        if (w < 0)
+            return;
+        o += (size_t)w;
     }
-    if (span_eq(key, "ssl-ca")) {
-        if (u->ssl_ca)
-            return url_fail(err, errlen, "mysql option \"ssl-ca\" given twice");
-        return decode_part(val, &u->ssl_ca, "ssl-ca", err, errlen);
-    }
-    if (span_eq(key, "socket")) {
-        if (u->socket)
-            return url_fail(err, errlen, "mysql option \"socket\" given twice");
-        return decode_part(val, &u->socket, "socket", err, errlen);
-    }
-    if (span_eq(key, "ssl-mode")) {
-        if (u->ssl_mode != SSL_MODE_DEFAULT)
-            return url_fail(err, errlen, "mysql option \"ssl-mode\" given twice");
-        for (i = 0; i < sizeof(ssl_modes) / sizeof(ssl_modes[0]); i++) {
-            if (span_caseeq(val, ssl_modes[i].name)) {
-                u->ssl_mode = ssl_modes[i].mode;
-                return 0;
-            }
-        }
-        if (quotable(val))
-            return url_fail(err, errlen,
-                            "bad ssl-mode \"%.*s\" (disabled, preferred, required, verify-ca "
-                            "or verify-identity)",
-                            (int)val.n, val.p);
-        return url_fail(err, errlen, "bad ssl-mode");
-    }
-    return bad_option("mysql", key, err, errlen);
 }
 
-static int
-redis_option(struct url *u, struct span key, struct span val, char *err, size_t errlen)
+static const struct kind_option *
+option_def(const struct kind *k, struct span key)
 {
-    if (!span_eq(key, "role"))
-        return bad_option("redis", key, err, errlen);
-    if (u->role != ROLE_ANY)
-        return url_fail(err, errlen, "redis option \"role\" given twice");
-    if (span_caseeq(val, "master")) {
-        u->role = ROLE_MASTER;
-    } else if (span_caseeq(val, "replica")) {
-        u->role = ROLE_REPLICA;
-    } else {
-        if (quotable(val))
-            return url_fail(err, errlen, "bad role \"%.*s\" (master or replica)", (int)val.n,
-                            val.p);
-        return url_fail(err, errlen, "bad role (master or replica)");
+    for (const struct kind_option *d = k->options; d != NULL && d->key != NULL; d++) {
+        if (span_eq(key, d->key))
+            return d;
     }
+    return NULL;
+}
+
+static struct url_opt *
+option_slot(struct url *u, const struct kind_option *d)
+{
+    for (int i = 0; i < u->nopts; i++) {
+        if (u->opts[i].def == d)
+            return &u->opts[i];
+    }
+    return NULL;
+}
+
+/* Checks one value against its definition and stores it; from_config replaces a value the URL
+ * gave, where a URL that names an option twice is an error. */
+static int
+option_store(struct url *u, const struct kind_option *d, struct span val, int decode,
+             int from_config, char *err, size_t errlen)
+{
+    const char *kind = u->kind->name;
+    struct url_opt *o = option_slot(u, d);
+    char *value = NULL;
+    int choice = 0;
+
+    if (o != NULL && !from_config)
+        return url_fail(err, errlen, "%s option \"%s\" given twice", kind, d->key);
+    if (d->choices != NULL) {
+        char list[128];
+
+        for (choice = 0; d->choices[choice] != NULL; choice++) {
+            if (span_caseeq(val, d->choices[choice]))
+                break;
+        }
+        if (d->choices[choice] == NULL) {
+            choices_text(d->choices, list, sizeof(list));
+            if (quotable(val))
+                return url_fail(err, errlen, "bad %s \"%.*s\" (%s)", d->key, (int)val.n, val.p,
+                                list);
+            return url_fail(err, errlen, "bad %s (%s)", d->key, list);
+        }
+        value = strdup(d->choices[choice]);
+    } else if (decode) {
+        if (decode_part(val, &value, d->key, err, errlen) < 0)
+            return -1;
+    } else {
+        value = strndup(val.p, val.n);
+    }
+    if (value == NULL)
+        return url_fail(err, errlen, "out of memory");
+    if (o == NULL) {
+        if (u->nopts >= URL_OPTS_MAX) {
+            free(value);
+            return url_fail(err, errlen, "too many %s options", kind);
+        }
+        o = &u->opts[u->nopts++];
+        o->def = d;
+    }
+    free(o->value);
+    o->value = value;
+    o->choice = choice;
+    if (d->flags & KIND_OPT_SOCKET)
+        u->socket = value;
     return 0;
 }
 
@@ -369,10 +368,10 @@ redis_option(struct url *u, struct span key, struct span val, char *err, size_t 
 static int
 parse_options(struct span q, struct url *u, char *err, size_t errlen)
 {
-    const char *kind = u->scheme == URL_MYSQL ? "mysql" : "redis";
+    const char *kind = u->kind->name;
     const char *p = q.p, *end = q.p + q.n, *amp, *eq;
+    const struct kind_option *d;
     struct span key, val;
-    int rc;
 
     while (p < end) {
         amp = memchr(p, '&', (size_t)(end - p));
@@ -391,11 +390,10 @@ parse_options(struct span q, struct url *u, char *err, size_t errlen)
                                 key.p);
             return url_fail(err, errlen, "bad %s option", kind);
         }
-        if (u->scheme == URL_MYSQL)
-            rc = mysql_option(u, key, val, err, errlen);
-        else
-            rc = redis_option(u, key, val, err, errlen);
-        if (rc < 0)
+        d = option_def(u->kind, key);
+        if (d == NULL)
+            return bad_option(kind, key, err, errlen);
+        if (option_store(u, d, val, 1, 0, err, errlen) < 0)
             return -1;
         p = amp < end ? amp + 1 : end;
     }
@@ -403,7 +401,7 @@ parse_options(struct span q, struct url *u, char *err, size_t errlen)
 }
 
 static int
-parse_redis_db(struct span db, struct url *u, char *err, size_t errlen)
+parse_db_index(struct span db, struct url *u, char *err, size_t errlen)
 {
     long v = 0;
     size_t i;
@@ -412,17 +410,17 @@ parse_redis_db(struct span db, struct url *u, char *err, size_t errlen)
         return 0;
     if (!all_digits(db) || db.n > 9) {
         if (quotable(db))
-            return url_fail(err, errlen, "bad redis db \"%.*s\" (a number from 0)", (int)db.n,
-                            db.p);
-        return url_fail(err, errlen, "bad redis db (a number from 0)");
+            return url_fail(err, errlen, "bad %s db \"%.*s\" (a number from 0)", u->kind->name,
+                            (int)db.n, db.p);
+        return url_fail(err, errlen, "bad %s db (a number from 0)", u->kind->name);
     }
     for (i = 0; i < db.n; i++)
         v = v * 10 + (db.p[i] - '0');
-    u->redis_db = (int)v;
+    u->db_index = (int)v;
     return 0;
 }
 
-/* Everything after the authority: the http path, or the db and the options. */
+/* Everything after the authority, as the kind's path shape says. */
 static int
 parse_rest(struct span rest, struct url *u, char *err, size_t errlen)
 {
@@ -431,26 +429,25 @@ parse_rest(struct span rest, struct url *u, char *err, size_t errlen)
     struct span opts = {q ? q + 1 : rest.p + rest.n, q ? rest.n - path.n - 1 : 0};
     struct span db = {path.p + (path.n > 0), path.n - (path.n > 0)};
 
-    switch (u->scheme) {
-    case URL_HTTP:
-    case URL_HTTPS:
+    switch (u->kind->path) {
+    case PATH_RAW:
         if (asprintf(&u->path, "%s%.*s", path.n == 0 ? "/" : "", (int)rest.n, rest.p) < 0) {
             u->path = NULL;
             return url_fail(err, errlen, "out of memory");
         }
         return 0;
-    case URL_TCP:
+    case PATH_NONE:
         if (rest.n > 1 || (rest.n == 1 && rest.p[0] != '/'))
-            return url_fail(err, errlen, "a tcp URL takes no path or options");
+            return url_fail(err, errlen, "a %s URL takes no path or options", u->kind->name);
         return 0;
-    case URL_MYSQL:
+    case PATH_NAME:
         if (memchr(db.p, '/', db.n))
             return url_fail(err, errlen, "bad database name (it contains \"/\")");
         if (db.n > 0 && decode_part(db, &u->db, "database", err, errlen) < 0)
             return -1;
         return parse_options(opts, u, err, errlen);
-    case URL_REDIS:
-        if (parse_redis_db(db, u, err, errlen) < 0)
+    case PATH_NUMBER:
+        if (parse_db_index(db, u, err, errlen) < 0)
             return -1;
         return parse_options(opts, u, err, errlen);
     }
@@ -460,19 +457,15 @@ parse_rest(struct span rest, struct url *u, char *err, size_t errlen)
 static int
 find_scheme(struct span name, struct url *u, char *err, size_t errlen)
 {
-    size_t i;
-
-    for (i = 0; i < NSCHEMES; i++) {
-        if (span_caseeq(name, url_schemes[i].name)) {
-            u->scheme = url_schemes[i].scheme;
-            u->port = url_schemes[i].port;
-            return 0;
-        }
+    u->kind = kind_for_scheme(name.p, name.n, &u->scheme);
+    if (u->kind != NULL) {
+        u->port = u->scheme->port;
+        return 0;
     }
     if (name.n > 0 && quotable(name) && isalpha((unsigned char)name.p[0]))
-        return url_fail(err, errlen, "unknown scheme \"%.*s\" (http, https, tcp, mysql, redis)",
-                        (int)name.n, name.p);
-    return url_fail(err, errlen, "bad scheme (http, https, tcp, mysql, redis)");
+        return url_fail(err, errlen, "unknown scheme \"%.*s\" (%s)", (int)name.n, name.p,
+                        kind_scheme_list());
+    return url_fail(err, errlen, "bad scheme (%s)", kind_scheme_list());
 }
 
 /* The URL as written with the password (between the userinfo's ':' and its '@') as ***. */
@@ -518,10 +511,10 @@ url_parse(const char *s, struct url *u, char *err, size_t errlen)
     auth_end = auth + strcspn(auth, "/?");
     rest = (struct span){auth_end, strlen(auth_end)};
     /* An '@' after the host of a URL that has no use for one means an unescaped '/' or '?' in
-     * the password: say so before the pieces of that password get parsed as a host or port. */
-    q = u->scheme == URL_MYSQL ? auth_end + strcspn(auth_end, "?") : auth_end + rest.n;
-    if ((u->scheme == URL_MYSQL || u->scheme == URL_REDIS || u->scheme == URL_TCP) &&
-        memchr(auth_end, '@', (size_t)(q - auth_end))) {
+     * the password: say so before the pieces of that password get parsed as a host or port.
+     * A database name ends at '?', whose options may hold an '@'; an HTTP path may hold one. */
+    q = u->kind->path == PATH_NAME ? auth_end + strcspn(auth_end, "?") : auth_end + rest.n;
+    if (u->kind->path != PATH_RAW && memchr(auth_end, '@', (size_t)(q - auth_end))) {
         url_fail(err, errlen,
                  "\"@\" after the host (write \"/\" as %%2F and \"?\" as %%3F in "
                  "a password)");
@@ -540,7 +533,7 @@ url_parse(const char *s, struct url *u, char *err, size_t errlen)
         goto fail;
     if (parse_rest(rest, u, err, errlen) < 0)
         goto fail;
-    if (u->scheme == URL_MYSQL && u->socket) {
+    if (u->socket != NULL) {
         if (u->host[0] != '\0' && strcasecmp(u->host, "localhost") != 0) {
             url_fail(err, errlen, "with socket= the host must be empty or localhost");
             goto fail;
@@ -549,6 +542,8 @@ url_parse(const char *s, struct url *u, char *err, size_t errlen)
         url_fail(err, errlen, "missing host");
         goto fail;
     }
+    if (u->kind->url_check != NULL && u->kind->url_check(u, err, errlen) < 0)
+        goto fail;
     if (make_redacted(s, colon, at, u) < 0) {
         url_fail(err, errlen, "out of memory");
         goto fail;
@@ -569,11 +564,41 @@ url_free(struct url *u)
     free(u->host);
     free(u->path);
     free(u->db);
-    free(u->query);
-    free(u->ssl_ca);
-    free(u->socket);
+    for (int i = 0; i < u->nopts; i++)
+        free(u->opts[i].value);
     free(u->redacted);
     memset(u, 0, sizeof(*u));
+}
+
+const char *
+url_opt(const struct url *u, const char *key)
+{
+    for (int i = 0; i < u->nopts; i++) {
+        if (strcmp(u->opts[i].def->key, key) == 0)
+            return u->opts[i].value;
+    }
+    return NULL;
+}
+
+int
+url_opt_choice(const struct url *u, const char *key)
+{
+    for (int i = 0; i < u->nopts; i++) {
+        if (strcmp(u->opts[i].def->key, key) == 0)
+            return u->opts[i].choice + 1;
+    }
+    return 0;
+}
+
+int
+url_opt_set(struct url *u, const char *key, const char *value, char *err, size_t errlen)
+{
+    struct span k = {key, strlen(key)};
+    const struct kind_option *d = option_def(u->kind, k);
+
+    if (d == NULL || !(d->flags & KIND_OPT_CONFIG))
+        return url_fail(err, errlen, "%s: %s checks take no such option", key, u->kind->name);
+    return option_store(u, d, (struct span){value, strlen(value)}, 0, 1, err, errlen);
 }
 
 /* Appends s[0..n) to out, cutting at outsz and turning control bytes into '?'. */
@@ -614,10 +639,20 @@ redact_no_at(const char *in, const char *start, char *out, size_t outsz)
     raw_append(out, outsz, o, end, strlen(end));
 }
 
+static int
+password_only_scheme(const char *name, size_t n)
+{
+    const struct kind_scheme *scheme;
+    const struct kind *k = kind_for_scheme(name, n, &scheme);
+
+    return k != NULL && k->userinfo == USERINFO_PASSWORD;
+}
+
 /*
  * For text that url_parse refused, so nothing about its shape can be trusted: the userinfo is
  * taken to end at the LAST '@' of the whole string, which may hide more than the password but
- * never less. A redis userinfo without ':' is all password (redis://PASSWORD@host is a common
+ * never less. A userinfo without ':' is all password for a kind whose userinfo is a password
+ * (redis://PASSWORD@host is a common
  * mistake), so it is hidden whole.
  */
 void
@@ -651,7 +686,7 @@ url_redact_raw(const char *in, char *out, size_t outsz)
     colon = memchr(start, ':', (size_t)(at - start));
     if (colon)
         keep_end = colon + 1;
-    else if (sep && sep - in == 5 && strncasecmp(in, "redis", 5) == 0)
+    else if (sep && password_only_scheme(in, (size_t)(sep - in)))
         keep_end = start;
     else
         keep_end = NULL;

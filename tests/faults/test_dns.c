@@ -2,9 +2,17 @@
  * that never answers ends as "timeout after Tms (dns)" at T; NXDOMAIN fails at once. */
 #include <criterion/criterion.h>
 
+#include <stdio.h>
+
 #include "faults.h"
+#include "harness.h"
 
 TestSuite(dns, .init = flt_require_netns);
+
+/* One check of every kind, all on the same name. */
+#define DNS_EVERY_KIND                                                                             \
+    "web=http://db.probe-test/", "db=mysql://probe:pw@db.probe-test/app",                          \
+        "cache=redis://db.probe-test", "port=tcp://db.probe-test:5432"
 
 /* A check of url named name, with a silent DNS server, times out in the dns phase at T. */
 static void
@@ -35,14 +43,7 @@ Test(dns, silent_server_redis_times_out_in_dns_phase, .timeout = 20)
 
 Test(dns, silent_server_every_check_times_out_at_once, .timeout = 20)
 {
-    const char *argv[] = {"check",
-                          "--timeout",
-                          "1s",
-                          "web=http://db.probe-test/",
-                          "db=mysql://probe:pw@db.probe-test/app",
-                          "cache=redis://db.probe-test",
-                          "port=tcp://db.probe-test:5432",
-                          NULL};
+    const char *argv[] = {"check", "--timeout", "1s", DNS_EVERY_KIND, NULL};
     struct flt_result r;
 
     flt_dns_silent();
@@ -83,4 +84,43 @@ Test(dns, nxdomain_redis_fails_at_once, .timeout = 20)
 Test(dns, nxdomain_tcp_fails_at_once, .timeout = 20)
 {
     expect_no_such_host("tcp://db.probe-test:5432", "tcp");
+}
+
+/* The health document gives every kind the same reason word for the same DNS failure. */
+static void
+expect_dns_reasons(int silent)
+{
+    static const char *const names[] = {"web", "db", "cache", "port"};
+    const char *argv[] = {"check", "--json", "--timeout", "1s", DNS_EVERY_KIND, NULL};
+    struct flt_result r;
+    char path[96], v[64];
+
+    if (silent)
+        flt_dns_silent();
+    else
+        flt_dns_nxdomain();
+    flt_run(&r, argv, 0);
+    cr_assert_eq(r.exit_code, 1, "exit %d\n%s%s", r.exit_code, r.out, r.err);
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        snprintf(path, sizeof(path), "checks/%s:responseTime/0/reason", names[i]);
+        cr_assert_eq(pt_json_get(r.out, path, v, sizeof(v)), 0, "no %s in\n%s", path, r.out);
+        cr_assert_str_eq(v, silent ? "timeout" : "dns", "%s in\n%s", path, r.out);
+        snprintf(path, sizeof(path), "checks/%s:responseTime/0/phase", names[i]);
+        if (silent) {
+            cr_assert_eq(pt_json_get(r.out, path, v, sizeof(v)), 0, "no %s in\n%s", path, r.out);
+            cr_assert_str_eq(v, "dns", "%s in\n%s", path, r.out);
+        } else {
+            cr_assert_eq(pt_json_get(r.out, path, v, sizeof(v)), -1, "%s in\n%s", path, r.out);
+        }
+    }
+}
+
+Test(dns, nxdomain_reason_is_dns_for_every_kind, .timeout = 20)
+{
+    expect_dns_reasons(0);
+}
+
+Test(dns, silent_server_reason_is_timeout_in_phase_dns_for_every_kind, .timeout = 20)
+{
+    expect_dns_reasons(1);
 }

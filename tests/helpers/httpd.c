@@ -4,6 +4,7 @@
  *
  *   /ok        200 "ok"               /health    200 {"status": "healthy"}
  *   /404 /500 /503  that status       /redirect  302 Location: /ok
+ *   /unhealthy 503 with a JSON cause   /bigerror  500 with an 8 KiB body starting "FIRST "
  *   /slow?ms=N sleep N ms, 200 "slow" /silent    read, never answer, wait for the client to go
  *   /drip      a status line, then one header byte per second
  *   /big       200 with a 2 MiB body  /headers   200, the request's header lines as the body
@@ -198,6 +199,19 @@ serve(int fd)
         respond_text(fd, head, 500, "Internal Server Error", "internal error\n");
     } else if (strcmp(path, "/503") == 0) {
         respond_text(fd, head, 503, "Service Unavailable", "unavailable\n");
+    } else if (strcmp(path, "/unhealthy") == 0) {
+        /* Django's health views (django-health-check) answer a failure like this. */
+        static const char body[] = "{\"status\": \"unhealthy\", \"error\": \"Error 111 "
+                                   "connecting to redis:6379.\tConnection refused.\"}\n";
+
+        respond(fd, head, 503, "Service Unavailable", "application/json", "", body,
+                sizeof(body) - 1);
+    } else if (strcmp(path, "/bigerror") == 0) {
+        static char body[8192];
+
+        memset(body, 'e', sizeof(body));
+        memcpy(body, "FIRST ", 6);
+        respond(fd, head, 500, "Internal Server Error", "text/plain", "", body, sizeof(body));
     } else if (strcmp(path, "/redirect") == 0) {
         respond(fd, head, 302, "Found", "text/plain", "Location: /ok\r\n", "redirect\n", 9);
     } else if (strcmp(path, "/slow") == 0) {

@@ -317,6 +317,52 @@ Test(https, self_signed_is_failure_with_another_ca, .timeout = 20)
               PT_ARGS(&r));
 }
 
+/* With verification off no CA file is read: an image-wide SSL_CERT_FILE that this root does
+ * not have, or a --cacert that is not there, must not fail an --insecure check. */
+Test(https, insecure_opens_no_ca_file, .timeout = 20)
+{
+    const char *env[] = {"SSL_CERT_FILE=/nonexistent/ca-certificates.crt", NULL};
+    struct probe_result r;
+
+    check_https(&r, "PT_HTTPS_SELF_PORT", "--insecure", NULL, env);
+    PT_ASSERT_EXIT(&r, 0);
+    pt_assert_check(&r, "web", "PASS", "^200$");
+    check_https(&r, "PT_HTTPS_SELF_PORT", "--insecure", "--cacert=/nonexistent/ca.pem", NULL);
+    PT_ASSERT_EXIT(&r, 0);
+    pt_assert_check(&r, "web", "PASS", "^200$");
+}
+
+Test(https, insecure_in_config_opens_no_ca_file, .timeout = 20)
+{
+    char dir[HARNESS_PATH], path[HARNESS_PATH + 16], yaml[512];
+    const char *env[] = {"SSL_CERT_FILE=/nonexistent/ca-certificates.crt", NULL};
+    const char *argv[] = {"check", "-c", path, NULL};
+    struct probe_result r;
+
+    pt_tmpdir(dir, sizeof(dir));
+    snprintf(path, sizeof(path), "%s/probe.yaml", dir);
+    snprintf(yaml, sizeof(yaml),
+             "checks:\n  - name: web\n    url: https://127.0.0.1:%d/\n"
+             "    insecure: true\n",
+             pt_env_int("PT_HTTPS_SELF_PORT"));
+    pt_write_file(path, yaml);
+    pt_run(&r, argv, env);
+    PT_ASSERT_EXIT(&r, 0);
+    pt_assert_check(&r, "web", "PASS", "^200$");
+    harness_rmtree(dir);
+}
+
+/* A verifying check still refuses the missing bundle, before anything is sent. */
+Test(https, verifying_check_refuses_a_missing_ca_file, .timeout = 20)
+{
+    const char *env[] = {"SSL_CERT_FILE=/nonexistent/ca-certificates.crt", NULL};
+    struct probe_result r;
+
+    check_https(&r, "PT_HTTPS_PORT", NULL, NULL, env);
+    PT_ASSERT_EXIT(&r, 1);
+    cr_assert(pt_match(r.err, "^probe: SSL_CERT_FILE: .*nonexistent", 0), PT_OUT, PT_ARGS(&r));
+}
+
 Test(https, self_signed_insecure_passes, .timeout = 20)
 {
     struct probe_result r;

@@ -417,10 +417,42 @@ Test(serve, health_is_503_with_the_output_when_a_check_fails, .timeout = 20)
     expect_check_entry(&r, "bad", "http", "fail", want);
     cr_assert_eq(pt_json_get(r.body, "checks/bad:responseTime/0/output", v, sizeof(v)), 0);
     cr_assert(pt_match(v, "^HTTP 500", 0), "output of bad is \"%s\"", v);
+    cr_assert_eq(pt_json_get(r.body, "output", v, sizeof(v)), 0, "no top-level output:\n%s",
+                 r.body);
+    cr_assert_str_eq(v, "bad (status)", "/health names the failing check first:\n%s", r.body);
+    cr_assert(strncmp(r.body, "{\"status\":\"fail\",\"output\":\"bad (status)\"", 40) == 0,
+              "the cause is in the first bytes:\n%s", r.body);
+    cr_assert_eq(pt_json_get(r.body, "checks/bad:responseTime/0/reason", v, sizeof(v)), 0);
+    cr_assert_str_eq(v, "status");
     req(&s, "GET", "/ready", &r);
-    expect(&s, &r, "GET /ready", 503, "not ready\n");
+    expect(&s, &r, "GET /ready", 503, "not ready: bad (status)\nbad: HTTP 500: internal error\n");
     req(&s, "GET", "/live", &r);
     expect(&s, &r, "GET /live", 200, "live\n");
+    serve_stop_ok(&s);
+    harness_serve_cleanup(&s);
+}
+
+/* The image's own HEALTHCHECK asks the sidecar's /ready with `probe check`: what it prints is
+ * what docker inspect shows, so it must name the failing check and why, not just "HTTP 503". */
+Test(serve, healthcheck_of_ready_names_the_failing_check_and_its_reason, .timeout = 20)
+{
+    char web[256], db[256], ready[128];
+    const char *argv[] = {"--interval", "10m", "--timeout", "5s", web, db, NULL};
+    const char *check[] = {"check", ready, NULL};
+    struct harness_serve s;
+    struct probe_result pr;
+
+    url_http(web, sizeof(web), "web", "/ok");
+    snprintf(db, sizeof(db), "db=mysql://" HARNESS_MYSQL_USER ":wrong-pw@127.0.0.1:%d/app",
+             pt_env_int("PT_MYSQL_PORT"));
+    serve_start(&s, "127.0.0.1", argv, NULL);
+    wait_rounds(&s, 1, 5000);
+    snprintf(ready, sizeof(ready), "http://127.0.0.1:%d/ready", s.port);
+    pt_run(&pr, check, NULL);
+    PT_ASSERT_EXIT(&pr, 1);
+    pt_assert_check(&pr, "http", "FAIL",
+                    "^HTTP 503: not ready: db \\(auth\\) db: 1045 Access denied for user 'probe'");
+    pt_assert_no_secret(&pr, "wrong-pw");
     serve_stop_ok(&s);
     harness_serve_cleanup(&s);
 }
@@ -694,7 +726,8 @@ Test(serve, before_the_first_round_ends_ready_is_503_and_health_has_no_checks, .
     url_http(slow, sizeof(slow), "slow", "/slow?ms=1500");
     serve_start(&s, "127.0.0.1", argv, NULL);
     req(&s, "GET", "/ready", &r);
-    expect(&s, &r, "GET /ready before the first round", 503, "not ready\n");
+    expect(&s, &r, "GET /ready before the first round", 503,
+           "not ready: no round has finished yet\n");
     cr_assert(r.elapsed_ms < FAST_MS, "/ready took %.0f ms while a round runs", r.elapsed_ms);
     req(&s, "GET", "/health", &r);
     expect(&s, &r, "GET /health before the first round", 503, NULL);
@@ -1060,7 +1093,8 @@ Test(serve, first_round_sets_the_state_directly_whatever_rise_and_fall, .timeout
     req(&s, "GET", "/health/bad", &r);
     expect(&s, &r, "GET /health/bad after one round", 503, NULL);
     req(&s, "GET", "/ready", &r);
-    expect(&s, &r, "GET /ready after one round", 503, "not ready\n");
+    expect(&s, &r, "GET /ready after one round", 503,
+           "not ready: bad (status)\nbad: HTTP 500: internal error\n");
     serve_stop_ok(&s);
     cr_assert_eq(nth_line_with(slog(&s), "check=web ", 0, line, sizeof(line)), 0,
                  "no state line for web" SV_LOG, slog(&s));
@@ -1180,7 +1214,8 @@ Test(serve, metrics_have_help_type_and_the_series_of_every_check, .timeout = 20)
     expect_help_type(&r, "probe_rounds_total", "counter");
     expect_help_type(&r, "probe_build_info", "gauge");
     expect_check_series(&r, "web", "http", 1);
-    expect_check_series(&r, "tls", "https", 1);
+    /* One name per kind: an https check is of the http kind, as in the health document. */
+    expect_check_series(&r, "tls", "http", 1);
     expect_check_series(&r, "cache", "redis", 1);
     expect_check_series(&r, "db", "mysql", 1);
     expect_check_series(&r, "gone", "tcp", 0);

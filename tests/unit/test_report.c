@@ -8,6 +8,8 @@
 #include "harness.h"
 #include "report.h"
 
+extern const struct kind kind_redis;
+
 struct fixture {
     struct target targets[40];
     struct run run;
@@ -28,7 +30,7 @@ fixture_make(struct fixture *f, size_t n, const char *msg)
         snprintf(url, sizeof(url), "redis://:pw@127.0.0.1:%zu", 6000 + i);
         t->url.redacted = strdup(url);
         c->t = t;
-        c->ops = &check_redis_ops;
+        c->kind = &kind_redis;
         c->status = i % 2 ? CHECK_FAIL : CHECK_PASS;
         snprintf(c->msg, sizeof(c->msg), "%s", msg);
         c->t_start = 100.0;
@@ -168,8 +170,7 @@ Test(report, states_override_raw_results_and_keep_the_output)
     cr_assert(pt_json_valid(buf_str(&b)), "not JSON: %s", buf_str(&b));
     cr_assert_not_null(strstr(buf_str(&b), "{\"status\":\"pass\""), "%s", buf_str(&b));
     cr_assert_null(strstr(buf_str(&b), "\"status\":\"fail\""), "%s", buf_str(&b));
-    cr_assert_not_null(strstr(buf_str(&b), "\"output\":\"connection refused\""), "%s",
-                       buf_str(&b));
+    cr_assert_not_null(strstr(buf_str(&b), "\"output\":\"connection refused\""), "%s", buf_str(&b));
     buf_free(&b);
     buf_init(&b);
     report_json(&b, &f.run, &f.run.checks[0], (enum check_status[]){CHECK_FAIL, CHECK_PASS});

@@ -20,7 +20,7 @@ or_null(const char *s)
 
 struct url_ok_case {
     char in[96];
-    enum url_scheme scheme;
+    char scheme[8];
     char user[16];
     char pass[16];
     char host[40];
@@ -28,64 +28,63 @@ struct url_ok_case {
     int v6;
     char path[32];
     char db[16];
-    int redis_db;
+    int db_index;
     char redacted[96];
 };
 
 ParameterizedTestParameters(url, parses_valid_urls)
 {
     static struct url_ok_case cases[] = {
-        {"http://example.com", URL_HTTP, NUL_FIELD, NUL_FIELD, "example.com", 80, 0, "/", NUL_FIELD,
+        {"http://example.com", "http", NUL_FIELD, NUL_FIELD, "example.com", 80, 0, "/", NUL_FIELD,
          0, "http://example.com"},
-        {"http://127.0.0.1:8000/health/", URL_HTTP, NUL_FIELD, NUL_FIELD, "127.0.0.1", 8000, 0,
+        {"http://127.0.0.1:8000/health/", "http", NUL_FIELD, NUL_FIELD, "127.0.0.1", 8000, 0,
          "/health/", NUL_FIELD, 0, "http://127.0.0.1:8000/health/"},
-        {"https://h/x?y=1&z=%20", URL_HTTPS, NUL_FIELD, NUL_FIELD, "h", 443, 0, "/x?y=1&z=%20",
+        {"https://h/x?y=1&z=%20", "https", NUL_FIELD, NUL_FIELD, "h", 443, 0, "/x?y=1&z=%20",
          NUL_FIELD, 0, "https://h/x?y=1&z=%20"},
-        {"HTTP://h?x=1", URL_HTTP, NUL_FIELD, NUL_FIELD, "h", 80, 0, "/?x=1", NUL_FIELD, 0,
+        {"HTTP://h?x=1", "http", NUL_FIELD, NUL_FIELD, "h", 80, 0, "/?x=1", NUL_FIELD, 0,
          "HTTP://h?x=1"},
-        {"http://h/@me", URL_HTTP, NUL_FIELD, NUL_FIELD, "h", 80, 0, "/@me", NUL_FIELD, 0,
+        {"http://h/@me", "http", NUL_FIELD, NUL_FIELD, "h", 80, 0, "/@me", NUL_FIELD, 0,
          "http://h/@me"},
-        {"http://u:p%40ss@h/", URL_HTTP, "u", "p@ss", "h", 80, 0, "/", NUL_FIELD, 0,
+        {"http://u:p%40ss@h/", "http", "u", "p@ss", "h", 80, 0, "/", NUL_FIELD, 0,
          "http://u:***@h/"},
-        {"http://u:p@ss@h/", URL_HTTP, "u", "p@ss", "h", 80, 0, "/", NUL_FIELD, 0,
-         "http://u:***@h/"},
-        {"http://user:pa:ss@h", URL_HTTP, "user", "pa:ss", "h", 80, 0, "/", NUL_FIELD, 0,
+        {"http://u:p@ss@h/", "http", "u", "p@ss", "h", 80, 0, "/", NUL_FIELD, 0, "http://u:***@h/"},
+        {"http://user:pa:ss@h", "http", "user", "pa:ss", "h", 80, 0, "/", NUL_FIELD, 0,
          "http://user:***@h"},
-        {"http://us%65r@h", URL_HTTP, "user", NUL_FIELD, "h", 80, 0, "/", NUL_FIELD, 0,
+        {"http://us%65r@h", "http", "user", NUL_FIELD, "h", 80, 0, "/", NUL_FIELD, 0,
          "http://us%65r@h"},
-        {"http://[::1]:8080/x", URL_HTTP, NUL_FIELD, NUL_FIELD, "::1", 8080, 1, "/x", NUL_FIELD, 0,
+        {"http://[::1]:8080/x", "http", NUL_FIELD, NUL_FIELD, "::1", 8080, 1, "/x", NUL_FIELD, 0,
          "http://[::1]:8080/x"},
-        {"https://[2001:db8::1]", URL_HTTPS, NUL_FIELD, NUL_FIELD, "2001:db8::1", 443, 1, "/",
+        {"https://[2001:db8::1]", "https", NUL_FIELD, NUL_FIELD, "2001:db8::1", 443, 1, "/",
          NUL_FIELD, 0, "https://[2001:db8::1]"},
-        {"http://my_svc.local-1:1/", URL_HTTP, NUL_FIELD, NUL_FIELD, "my_svc.local-1", 1, 0, "/",
+        {"http://my_svc.local-1:1/", "http", NUL_FIELD, NUL_FIELD, "my_svc.local-1", 1, 0, "/",
          NUL_FIELD, 0, "http://my_svc.local-1:1/"},
-        {"http://h:65535", URL_HTTP, NUL_FIELD, NUL_FIELD, "h", 65535, 0, "/", NUL_FIELD, 0,
+        {"http://h:65535", "http", NUL_FIELD, NUL_FIELD, "h", 65535, 0, "/", NUL_FIELD, 0,
          "http://h:65535"},
-        {"tcp://db:5432", URL_TCP, NUL_FIELD, NUL_FIELD, "db", 5432, 0, NUL_FIELD, NUL_FIELD, 0,
+        {"tcp://db:5432", "tcp", NUL_FIELD, NUL_FIELD, "db", 5432, 0, NUL_FIELD, NUL_FIELD, 0,
          "tcp://db:5432"},
-        {"TCP://[::1]:22/", URL_TCP, NUL_FIELD, NUL_FIELD, "::1", 22, 1, NUL_FIELD, NUL_FIELD, 0,
+        {"TCP://[::1]:22/", "tcp", NUL_FIELD, NUL_FIELD, "::1", 22, 1, NUL_FIELD, NUL_FIELD, 0,
          "TCP://[::1]:22/"},
-        {"mysql://probe:secret@127.0.0.1:3306/app", URL_MYSQL, "probe", "secret", "127.0.0.1", 3306,
+        {"mysql://probe:secret@127.0.0.1:3306/app", "mysql", "probe", "secret", "127.0.0.1", 3306,
          0, NUL_FIELD, "app", 0, "mysql://probe:***@127.0.0.1:3306/app"},
-        {"mysql://root@db", URL_MYSQL, "root", NUL_FIELD, "db", 3306, 0, NUL_FIELD, NUL_FIELD, 0,
+        {"mysql://root@db", "mysql", "root", NUL_FIELD, "db", 3306, 0, NUL_FIELD, NUL_FIELD, 0,
          "mysql://root@db"},
-        {"MySQL://db/", URL_MYSQL, NUL_FIELD, NUL_FIELD, "db", 3306, 0, NUL_FIELD, NUL_FIELD, 0,
+        {"MySQL://db/", "mysql", NUL_FIELD, NUL_FIELD, "db", 3306, 0, NUL_FIELD, NUL_FIELD, 0,
          "MySQL://db/"},
-        {"mysql://u:@db/app", URL_MYSQL, "u", "", "db", 3306, 0, NUL_FIELD, "app", 0,
+        {"mysql://u:@db/app", "mysql", "u", "", "db", 3306, 0, NUL_FIELD, "app", 0,
          "mysql://u:***@db/app"},
-        {"mysql://u:p@db:3307/my%2Ddb", URL_MYSQL, "u", "p", "db", 3307, 0, NUL_FIELD, "my-db", 0,
+        {"mysql://u:p@db:3307/my%2Ddb", "mysql", "u", "p", "db", 3307, 0, NUL_FIELD, "my-db", 0,
          "mysql://u:***@db:3307/my%2Ddb"},
-        {"mysql://u:p%2F%3F%23%25@db/app", URL_MYSQL, "u", "p/?#%", "db", 3306, 0, NUL_FIELD, "app",
+        {"mysql://u:p%2F%3F%23%25@db/app", "mysql", "u", "p/?#%", "db", 3306, 0, NUL_FIELD, "app",
          0, "mysql://u:***@db/app"},
-        {"redis://:pass@h:6379/0", URL_REDIS, NUL_FIELD, "pass", "h", 6379, 0, NUL_FIELD, NUL_FIELD,
+        {"redis://:pass@h:6379/0", "redis", NUL_FIELD, "pass", "h", 6379, 0, NUL_FIELD, NUL_FIELD,
          0, "redis://:***@h:6379/0"},
-        {"redis://user:pass@h/3", URL_REDIS, "user", "pass", "h", 6379, 0, NUL_FIELD, NUL_FIELD, 3,
+        {"redis://user:pass@h/3", "redis", "user", "pass", "h", 6379, 0, NUL_FIELD, NUL_FIELD, 3,
          "redis://user:***@h/3"},
-        {"redis://h", URL_REDIS, NUL_FIELD, NUL_FIELD, "h", 6379, 0, NUL_FIELD, NUL_FIELD, 0,
+        {"redis://h", "redis", NUL_FIELD, NUL_FIELD, "h", 6379, 0, NUL_FIELD, NUL_FIELD, 0,
          "redis://h"},
-        {"redis://h/", URL_REDIS, NUL_FIELD, NUL_FIELD, "h", 6379, 0, NUL_FIELD, NUL_FIELD, 0,
+        {"redis://h/", "redis", NUL_FIELD, NUL_FIELD, "h", 6379, 0, NUL_FIELD, NUL_FIELD, 0,
          "redis://h/"},
-        {"redis://[::1]:6380/15", URL_REDIS, NUL_FIELD, NUL_FIELD, "::1", 6380, 1, NUL_FIELD,
+        {"redis://[::1]:6380/15", "redis", NUL_FIELD, NUL_FIELD, "::1", 6380, 1, NUL_FIELD,
          NUL_FIELD, 15, "redis://[::1]:6380/15"},
     };
     return cr_make_param_array(struct url_ok_case, cases, sizeof(cases) / sizeof(cases[0]));
@@ -97,7 +96,7 @@ ParameterizedTest(struct url_ok_case *c, url, parses_valid_urls)
     struct url u;
 
     cr_assert_eq(url_parse(c->in, &u, err, sizeof(err)), 0, "%s: %s", c->in, err);
-    cr_assert_eq(u.scheme, c->scheme, "%s", c->in);
+    cr_assert_str_eq(u.scheme->name, c->scheme, "%s", c->in);
     cr_assert_str_eq(or_null(u.user), c->user, "%s", c->in);
     cr_assert_str_eq(or_null(u.pass), c->pass, "%s", c->in);
     cr_assert_str_eq(u.host, c->host, "%s", c->in);
@@ -105,7 +104,7 @@ ParameterizedTest(struct url_ok_case *c, url, parses_valid_urls)
     cr_assert_eq(u.host_is_v6, c->v6, "%s", c->in);
     cr_assert_str_eq(or_null(u.path), c->path, "%s", c->in);
     cr_assert_str_eq(or_null(u.db), c->db, "%s", c->in);
-    cr_assert_eq(u.redis_db, c->redis_db, "%s", c->in);
+    cr_assert_eq(u.db_index, c->db_index, "%s", c->in);
     cr_assert_str_eq(u.redacted, c->redacted, "%s", c->in);
     url_free(&u);
 }
@@ -131,9 +130,9 @@ Test(url, mysql_options_are_decoded)
                            "etc/ca%20bundle.pem",
                            &u, err, sizeof(err)),
                  0, "%s", err);
-    cr_assert_str_eq(u.query, "SELECT 1+1", "'+' stays '+'");
-    cr_assert_eq(u.ssl_mode, SSL_MODE_VERIFY_CA);
-    cr_assert_str_eq(u.ssl_ca, "/etc/ca bundle.pem");
+    cr_assert_str_eq(url_opt(&u, "query"), "SELECT 1+1", "'+' stays '+'");
+    cr_assert_str_eq(url_opt(&u, "ssl-mode"), "verify-ca");
+    cr_assert_str_eq(url_opt(&u, "ssl-ca"), "/etc/ca bundle.pem");
     cr_assert_null(u.socket);
     cr_assert_str_eq(u.db, "app");
     cr_assert_str_eq(u.redacted,
@@ -149,7 +148,7 @@ Test(url, mysql_query_may_hold_at_signs)
 
     cr_assert_eq(url_parse("mysql://u:p@db?query=SELECT%20@@read_only", &u, err, sizeof(err)), 0,
                  "%s", err);
-    cr_assert_str_eq(u.query, "SELECT @@read_only");
+    cr_assert_str_eq(url_opt(&u, "query"), "SELECT @@read_only");
     cr_assert_str_eq(u.pass, "p");
     cr_assert_str_eq(u.redacted, "mysql://u:***@db?query=SELECT%20@@read_only");
     url_free(&u);
@@ -157,18 +156,18 @@ Test(url, mysql_query_may_hold_at_signs)
 
 struct ssl_mode_case {
     char value[24];
-    enum url_ssl_mode mode;
+    char mode[24]; /* as stored: the option's own spelling */
 };
 
 ParameterizedTestParameters(url, mysql_ssl_modes)
 {
     static struct ssl_mode_case cases[] = {
-        {"disabled", SSL_MODE_DISABLED},
-        {"preferred", SSL_MODE_PREFERRED},
-        {"required", SSL_MODE_REQUIRED},
-        {"verify-ca", SSL_MODE_VERIFY_CA},
-        {"verify-identity", SSL_MODE_VERIFY_IDENTITY},
-        {"REQUIRED", SSL_MODE_REQUIRED},
+        {"disabled", "disabled"},
+        {"preferred", "preferred"},
+        {"required", "required"},
+        {"verify-ca", "verify-ca"},
+        {"verify-identity", "verify-identity"},
+        {"REQUIRED", "required"},
     };
     return cr_make_param_array(struct ssl_mode_case, cases, sizeof(cases) / sizeof(cases[0]));
 }
@@ -180,7 +179,7 @@ ParameterizedTest(struct ssl_mode_case *c, url, mysql_ssl_modes)
 
     snprintf(in, sizeof(in), "mysql://u@db/app?ssl-mode=%s", c->value);
     cr_assert_eq(url_parse(in, &u, err, sizeof(err)), 0, "%s: %s", in, err);
-    cr_assert_eq(u.ssl_mode, c->mode, "%s", in);
+    cr_assert_str_eq(url_opt(&u, "ssl-mode"), c->mode, "%s", in);
     url_free(&u);
 }
 
@@ -190,8 +189,9 @@ Test(url, mysql_ssl_mode_defaults_to_default)
     struct url u;
 
     cr_assert_eq(url_parse("mysql://u@db", &u, err, sizeof(err)), 0, "%s", err);
-    cr_assert_eq(u.ssl_mode, SSL_MODE_DEFAULT);
-    cr_assert_eq(u.role, ROLE_ANY);
+    cr_assert_null(url_opt(&u, "ssl-mode"));
+    cr_assert_eq(url_opt_choice(&u, "ssl-mode"), 0);
+    cr_assert_null(url_opt(&u, "role"));
     url_free(&u);
 }
 
@@ -231,11 +231,13 @@ Test(url, redis_roles)
     struct url u;
 
     cr_assert_eq(url_parse("redis://h?role=master", &u, err, sizeof(err)), 0, "%s", err);
-    cr_assert_eq(u.role, ROLE_MASTER);
+    cr_assert_str_eq(url_opt(&u, "role"), "master");
+    cr_assert_eq(url_opt_choice(&u, "role"), 1);
     url_free(&u);
     cr_assert_eq(url_parse("redis://:pw@h/2?role=replica", &u, err, sizeof(err)), 0, "%s", err);
-    cr_assert_eq(u.role, ROLE_REPLICA);
-    cr_assert_eq(u.redis_db, 2);
+    cr_assert_str_eq(url_opt(&u, "role"), "replica");
+    cr_assert_eq(url_opt_choice(&u, "role"), 2);
+    cr_assert_eq(u.db_index, 2);
     cr_assert_str_eq(u.redacted, "redis://:***@h/2?role=replica");
     url_free(&u);
 }
@@ -469,13 +471,40 @@ Test(url, free_is_idempotent)
     url_free(NULL);
 }
 
-Test(url, scheme_names)
+/* One name per kind: https is the http kind over TLS. */
+Test(url, schemes_map_to_one_kind_each)
 {
-    cr_assert_str_eq(url_scheme_name(URL_HTTP), "http");
-    cr_assert_str_eq(url_scheme_name(URL_HTTPS), "https");
-    cr_assert_str_eq(url_scheme_name(URL_TCP), "tcp");
-    cr_assert_str_eq(url_scheme_name(URL_MYSQL), "mysql");
-    cr_assert_str_eq(url_scheme_name(URL_REDIS), "redis");
+    static const char *const cases[][3] = {
+        {"http://h/", "http", "http"},   {"https://h/", "https", "http"},
+        {"tcp://h:1", "tcp", "tcp"},     {"mysql://u@h", "mysql", "mysql"},
+        {"redis://h", "redis", "redis"},
+    };
+    char err[ERRLEN];
+    struct url u;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cr_assert_eq(url_parse(cases[i][0], &u, err, sizeof(err)), 0, "%s", err);
+        cr_assert_str_eq(u.scheme->name, cases[i][1]);
+        cr_assert_str_eq(u.kind->name, cases[i][2]);
+        cr_assert_eq(u.scheme->tls, strcmp(cases[i][1], "https") == 0, "%s", cases[i][0]);
+        url_free(&u);
+    }
+}
+
+Test(url, config_key_overrides_the_url_option)
+{
+    char err[ERRLEN];
+    struct url u;
+
+    cr_assert_eq(url_parse("mysql://u@h/app?query=SELECT%201", &u, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(url_opt_set(&u, "query", "SELECT 2", err, sizeof(err)), 0, "%s", err);
+    cr_assert_str_eq(url_opt(&u, "query"), "SELECT 2");
+    cr_assert_eq(u.nopts, 1);
+    url_free(&u);
+    cr_assert_eq(url_parse("http://h/", &u, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(url_opt_set(&u, "query", "SELECT 2", err, sizeof(err)), -1);
+    cr_assert_str_eq(err, "query: http checks take no such option");
+    url_free(&u);
 }
 
 Test(url, too_long_url_is_an_error)
