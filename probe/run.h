@@ -29,11 +29,6 @@ void run_start(struct run *r);
 void run_finish(struct run *r);
 void run_free(struct run *r);
 
-/* Arms the last-resort watchdog for a one-shot run: if the process is still running after
- * ms, it prints the unfinished checks and exits 1, whatever the loop is doing. */
-void watchdog_arm(struct run *r, long ms);
-void watchdog_disarm(void);
-
 /* Called by check_done(). */
 void run_check_finished(struct run *r);
 
