@@ -71,7 +71,7 @@ count_line(const struct probe_result *r, size_t *more, size_t *pass, size_t *fai
     cr_assert_eq(*more, *pass + *fail, "last line: %s", last);
 }
 
-Test(many, text_of_256_checks_fits_docker_failures_first, .timeout = 30)
+Test(many, text_of_256_checks_fits_docker_failures_first, .timeout = 20)
 {
     static struct many m;
     static struct probe_result r;
@@ -99,7 +99,7 @@ Test(many, text_of_256_checks_fits_docker_failures_first, .timeout = 30)
     cr_assert_str_eq(l.status, "PASS", "the first passes keep their lines" PT_OUT, PT_ARGS(&r));
 }
 
-Test(many, quiet_256_checks_lists_every_failure, .timeout = 30)
+Test(many, quiet_256_checks_lists_every_failure, .timeout = 20)
 {
     static struct many m;
     static struct probe_result r;
@@ -112,7 +112,7 @@ Test(many, quiet_256_checks_lists_every_failure, .timeout = 30)
     cr_assert_null(strstr(r.out, " more: "), PT_OUT, PT_ARGS(&r));
 }
 
-Test(many, json_of_256_checks_is_not_cut, .timeout = 30)
+Test(many, json_of_256_checks_is_not_cut, .timeout = 20)
 {
     static struct many m;
     static struct probe_result r;
@@ -137,7 +137,7 @@ Test(many, json_of_256_checks_is_not_cut, .timeout = 30)
 /* The loop stalled (PROBE_TEST_STALL_MS) with 256 checks stuck in connect, to a peer that
  * never accepts and, where the kernel can be made to, to one that drops SYNs: the watchdog
  * names the first unfinished ones within the cap and counts the others. */
-Test(many, watchdog_covers_256_checks_within_the_cap, .timeout = 30)
+Test(many, watchdog_covers_256_checks_within_the_cap, .timeout = 20)
 {
     static struct many m;
     static struct probe_result r;
