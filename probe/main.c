@@ -14,6 +14,7 @@
 #include "report.h"
 #include "run.h"
 #include "serve.h"
+#include "watchdog.h"
 
 /* How much past the deadline the watchdog allows before it ends a stuck loop. */
 #define WATCHDOG_GRACE_MS 50

@@ -29,11 +29,6 @@ void run_start(struct run *r);
 void run_finish(struct run *r);
 void run_free(struct run *r);
 
-/* Arms the last-resort watchdog for a one-shot run: if the process is still running after
- * ms, it prints the unfinished checks and exits 1, whatever the loop is doing. */
-void watchdog_arm(struct run *r, long ms);
-void watchdog_disarm(void);
-
 /* The run-wide state slot of a kind, NULL until the kind fills it. */
 void **run_kind_state(struct run *r, const struct kind *k);
 

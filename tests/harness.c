@@ -1477,7 +1477,7 @@ int
 harness_run_probe(const char *const argv[], const char *const env[], struct probe_result *r)
 {
     const char *bin = getenv("PROBE_BIN");
-    const char *args[128];
+    const char *args[HARNESS_ARGS_MAX + 2];
     struct pollfd pfd[2];
     int po[2] = {-1, -1}, pe[2] = {-1, -1}, status = 0, n = 0, open_fds = 2;
     double t0, limit;
@@ -1492,11 +1492,16 @@ harness_run_probe(const char *const argv[], const char *const env[], struct prob
     if (bin == NULL || bin[0] == '\0')
         bin = "build/probe";
     args[n++] = bin;
-    while (argv != NULL && argv[n - 1] != NULL && n < 127) {
+    while (argv != NULL && argv[n - 1] != NULL && n <= HARNESS_ARGS_MAX) {
         args[n] = argv[n - 1];
         n++;
     }
     args[n] = NULL;
+    if (argv != NULL && argv[n - 1] != NULL) {
+        snprintf(r->err, sizeof(r->err), "harness: more than %d arguments", HARNESS_ARGS_MAX);
+        r->err_len = strlen(r->err);
+        return -1;
+    }
     envp = build_env(env);
     if (envp == NULL || pipe2(po, O_CLOEXEC) == -1 || pipe2(pe, O_CLOEXEC) == -1) {
         result_fail(r, "harness: cannot set up the child: %s", strerror(errno));

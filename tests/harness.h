@@ -108,6 +108,8 @@ struct probe_result {
 };
 
 #define HARNESS_RUN_LIMIT_MS 15000
+/* The most arguments harness_run_probe() passes (256 targets and options); more is an error. */
+#define HARNESS_ARGS_MAX 300
 
 /* Milliseconds on CLOCK_MONOTONIC. */
 double harness_now_ms(void);
