@@ -20,10 +20,11 @@ FUZZ_MAXLEN_fuzz_url    := 10000
 FUZZ_MAXLEN_fuzz_status := 10000
 FUZZ_MAXLEN_fuzz_json   := 4096
 
-FUZZ_SRCS_fuzz_config := probe/config.c probe/url.c probe/util.c probe/expand.c
-FUZZ_SRCS_fuzz_url    := probe/url.c probe/util.c
-FUZZ_SRCS_fuzz_status := probe/status.c probe/util.c
-FUZZ_SRCS_fuzz_json   := probe/json.c probe/util.c tests/json_reader.c
+FUZZ_SRCS_fuzz_config := probe/config.c probe/url.c probe/expand.c probe/buf.c probe/text.c \
+                         probe/value.c probe/http.c
+FUZZ_SRCS_fuzz_url    := probe/url.c
+FUZZ_SRCS_fuzz_status := probe/status.c probe/buf.c probe/text.c probe/value.c probe/http.c
+FUZZ_SRCS_fuzz_json   := probe/json.c probe/buf.c probe/text.c tests/json_reader.c
 FUZZ_LIBS_fuzz_config  = $(FUZZ_YAML)
 FUZZ_LIBS_fuzz_status := -lev
 

@@ -12,8 +12,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "check.h"
 #include "run.h"
+#include "version.h"
 
 #define HTTP_BODY_CAP (1024 * 1024)
 #define HTTP_HEADER_CAP (64 * 1024)

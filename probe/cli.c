@@ -11,6 +11,9 @@
 #include "cli.h"
 #include "config.h"
 #include "expand.h"
+#include "http.h"
+#include "text.h"
+#include "value.h"
 
 #define DEFAULT_TIMEOUT_MS 3000
 #define DEFAULT_INTERVAL_MS 10000
@@ -268,11 +271,9 @@ parse_header(const char *line, struct target_header *h, char *err, size_t errlen
         return -1;
     }
     nlen = (size_t)(colon - line);
-    for (size_t i = 0; i < nlen; i++) {
-        if (line[i] <= ' ' || line[i] >= 127 || strchr("()<>@,;:\\\"/[]?={}", line[i])) {
-            snprintf(err, errlen, "--header: bad header name");
-            return -1;
-        }
+    if (http_token_len(line, nlen) != nlen) {
+        snprintf(err, errlen, "--header: bad header name");
+        return -1;
     }
     for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
         ;
@@ -280,7 +281,7 @@ parse_header(const char *line, struct target_header *h, char *err, size_t errlen
         snprintf(err, errlen, "--header: value has a line break");
         return -1;
     }
-    if (!header_value_ok(v)) {
+    if (!http_header_value_ok(v, strlen(v))) {
         snprintf(err, errlen, "--header: value has a control character");
         return -1;
     }

@@ -4,7 +4,8 @@
  * never expanded again; a default is expanded (like the shell), so ${A:-${B}} works.
  */
 #include "expand.h"
-#include "util.h"
+#include "buf.h"
+#include "text.h"
 
 #include <ctype.h>
 #include <errno.h>

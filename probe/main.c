@@ -16,6 +16,9 @@
 #include "report.h"
 #include "run.h"
 #include "serve.h"
+#include "text.h"
+#include "value.h"
+#include "version.h"
 
 /* How much past the deadline the watchdog allows before it ends a stuck loop. */
 #define WATCHDOG_GRACE_MS 50

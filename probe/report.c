@@ -10,6 +10,7 @@
 
 #include "json.h"
 #include "report.h"
+#include "version.h"
 
 static double
 check_ms(const struct check *c)

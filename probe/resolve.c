@@ -12,6 +12,7 @@
 
 #include "resolve.h"
 #include "run.h"
+#include "text.h"
 
 #define RES_MAX_FDS 16
 

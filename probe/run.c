@@ -10,6 +10,7 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "resolve.h"
 #include "run.h"
 #include "tls.h"

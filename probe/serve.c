@@ -17,6 +17,8 @@
 #include "run.h"
 #include "serve.h"
 #include "status.h"
+#include "text.h"
+#include "version.h"
 
 struct serve_state {
     enum check_status state; /* CHECK_PENDING until the first round ends */

@@ -3,7 +3,7 @@
 #define PROBE_TARGET_H
 
 #include "url.h"
-#include "util.h"
+#include "value.h"
 
 struct target_header {
     char *name;

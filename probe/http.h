@@ -1,0 +1,15 @@
+/* HTTP syntax shared by the flags, the config and the status server: tokens and header fields. */
+#ifndef PROBE_HTTP_H
+#define PROBE_HTTP_H
+
+#include <stddef.h>
+
+/* How many bytes at the start of s[0..n) are RFC 9110 token characters (tchar): what a method
+ * and a header name are made of. A name is valid when it is non-empty and all token. */
+size_t http_token_len(const char *s, size_t n);
+
+/* A header value may not end the header line early or smuggle another one: no CR, LF or other
+ * control byte (a tab is allowed) in v[0..n). Returns 1 when v is fine. */
+int http_header_value_ok(const char *v, size_t n);
+
+#endif
