@@ -260,7 +260,7 @@ parse_count(const char *what, const char *s, int *out, char *err, size_t errlen)
 }
 
 static int
-parse_header(const char *line, struct target_header *h, char *err, size_t errlen)
+parse_header(const char *line, struct http_header *h, char *err, size_t errlen)
 {
     const char *colon = strchr(line, ':');
     const char *v;
@@ -309,7 +309,7 @@ expand_value(const char *what, const char *s, char *err, size_t errlen)
 static int
 target_add_header(struct target *t, const char *name, const char *value)
 {
-    struct target_header *h = realloc(t->headers, (t->nheaders + 1) * sizeof(*h));
+    struct http_header *h = realloc(t->headers, (t->nheaders + 1) * sizeof(*h));
 
     if (h == NULL)
         return -1;
@@ -526,7 +526,7 @@ targets_apply_flags(struct settings *s, const struct flags *f, char *err, size_t
             }
         }
         for (int h = 0; h < f->nheaders; h++) {
-            struct target_header hd = {NULL, NULL};
+            struct http_header hd = {NULL, NULL};
             char *line = expand_value("--header", f->headers[h], err, errlen);
             int rc;
 
@@ -720,11 +720,7 @@ target_free(struct target *t)
     free(t->raw);
     url_free(&t->url);
     free(t->expect_body);
-    for (size_t i = 0; i < t->nheaders; i++) {
-        free(t->headers[i].name);
-        free(t->headers[i].value);
-    }
-    free(t->headers);
+    http_headers_free(t->headers, t->nheaders);
     free(t->cacert);
     free(t->query);
     memset(t, 0, sizeof(*t));

@@ -437,7 +437,7 @@ cfg_headers(struct cfg_ctx *c, const yaml_node_t *map, struct cfg_check *chk)
     for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
         yaml_node_t *key = cfg_node(c, pair->key);
         yaml_node_t *value = cfg_node(c, pair->value);
-        struct cfg_header *h = &chk->headers[chk->nheaders];
+        struct http_header *h = &chk->headers[chk->nheaders];
         size_t len;
 
         if (key->type != YAML_SCALAR_NODE || cfg_is_null(key))
@@ -814,21 +814,15 @@ void
 cfg_free(struct cfg *cfg)
 {
     size_t i;
-    size_t j;
 
     if (cfg == NULL)
         return;
     for (i = 0; i < cfg->nchecks; i++) {
         struct cfg_check *chk = &cfg->checks[i];
 
-        for (j = 0; j < chk->nheaders; j++) {
-            free(chk->headers[j].name);
-            chk->headers[j].name = NULL;
-            free(chk->headers[j].value);
-            chk->headers[j].value = NULL;
-        }
-        free(chk->headers);
+        http_headers_free(chk->headers, chk->nheaders);
         chk->headers = NULL;
+        chk->nheaders = 0;
         free(chk->name);
         chk->name = NULL;
         free(chk->url);

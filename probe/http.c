@@ -1,6 +1,7 @@
 /* HTTP tokens and header values. */
 #include "http.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static int
@@ -9,6 +10,18 @@ http_is_tchar(unsigned char ch)
     if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9'))
         return 1;
     return ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch) != NULL;
+}
+
+void
+http_headers_free(struct http_header *h, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(h[i].name);
+        h[i].name = NULL;
+        free(h[i].value);
+        h[i].value = NULL;
+    }
+    free(h);
 }
 
 size_t
