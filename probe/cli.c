@@ -161,14 +161,14 @@ flags_parse(int argc, char **argv, struct flags *f, int *first_arg, char *err, s
             f->log_format = optarg;
             break;
         case ':':
-            snprintf(err, errlen, "option %.40s needs a value", argv[optind - 1]);
+            snprintf(err, errlen, "option %.*s needs a value", QUOTE_MAX, argv[optind - 1]);
             return -1;
         default:
             /* a long option (also "--quiet=1") is named as written, a short one by its letter */
             if (optopt != 0 && optopt < 256 && strncmp(argv[optind - 1], "--", 2) != 0)
                 snprintf(err, errlen, "unknown option -%c", optopt);
             else
-                snprintf(err, errlen, "unknown option %.40s", argv[optind - 1]);
+                snprintf(err, errlen, "unknown option %.*s", QUOTE_MAX, argv[optind - 1]);
             return -1;
         }
     }
@@ -252,7 +252,8 @@ parse_count(const char *what, const char *s, int *out, char *err, size_t errlen)
 
     v = strtol(s, &end, 10);
     if (s[0] == '\0' || *end != '\0' || v < 1 || v > 100) {
-        snprintf(err, errlen, "%s: expected a whole number from 1 to 100, got \"%.40s\"", what, s);
+        snprintf(err, errlen, "%s: expected a whole number from 1 to 100, got \"%.*s\"", what,
+                 QUOTE_MAX, s);
         return -1;
     }
     *out = (int)v;
@@ -655,7 +656,7 @@ cli_parse(enum cli_cmd cmd, int argc, char **argv, struct settings *s, char *err
         goto out;
     }
     if (missing != NULL) {
-        snprintf(err, errlen, "option %.40s needs a value", missing);
+        snprintf(err, errlen, "option %.*s needs a value", QUOTE_MAX, missing);
         goto out;
     }
     for (nargs = 0; args[nargs] != NULL; nargs++)

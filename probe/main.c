@@ -223,7 +223,7 @@ main(int argc, char **argv)
     } else {
         char msg[80];
 
-        snprintf(msg, sizeof(msg), "unknown command \"%.40s\"", cmd);
+        snprintf(msg, sizeof(msg), "unknown command \"%.*s\"", QUOTE_MAX, cmd);
         print_error(msg);
     }
     cli_usage(stderr);
