@@ -20,7 +20,7 @@ OBJS      := $(SRCS:probe/%.c=$(BUILD)/obj/%.o)
 ASAN_OBJS := $(SRCS:probe/%.c=$(BUILD)/asan/%.o)
 ASAN_LIB  := $(LIB_SRCS:probe/%.c=$(BUILD)/asan/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
-INTG_SRCS := $(wildcard tests/integration/*.c) tests/harness.c tests/json_reader.c probe/util.c
+INTG_SRCS := $(wildcard tests/integration/*.c) tests/harness.c tests/json_reader.c probe/text.c
 HELPERS   := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 
 # Debian packages each target needs; `make deps-*` installs the missing ones when run as root.

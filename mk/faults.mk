@@ -4,8 +4,8 @@
 # that vanish with it. Needs root.
 
 # tests/harness.c: real redis-server and mariadbd for tests/faults/test_real.c; json_reader.c
-# and probe/util.c (its UTF-8 decoder): the JSON and clean-text checks of test_badinput.c.
-FLT_SRCS  := $(wildcard tests/faults/*.c) tests/harness.c tests/json_reader.c probe/util.c
+# and probe/text.c (its UTF-8 decoder): the JSON and clean-text checks of test_badinput.c.
+FLT_SRCS  := $(wildcard tests/faults/*.c) tests/harness.c tests/json_reader.c probe/text.c
 PKGS_FAULTS := $(PKGS_BUILD) libcriterion-dev iptables iproute2 util-linux redis-server \
                mariadb-server mariadb-client procps
 

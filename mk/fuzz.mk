@@ -22,8 +22,8 @@ FUZZ_MAXLEN_fuzz_json   := 4096
 # and config parsers link every kind with its library.
 FUZZ_SRCS_fuzz_config := $(LIB_SRCS)
 FUZZ_SRCS_fuzz_url    := $(LIB_SRCS)
-FUZZ_SRCS_fuzz_status := probe/status.c probe/util.c
-FUZZ_SRCS_fuzz_json   := probe/json.c probe/util.c tests/json_reader.c
+FUZZ_SRCS_fuzz_status := probe/status.c probe/buf.c probe/text.c probe/value.c probe/http.c
+FUZZ_SRCS_fuzz_json   := probe/json.c probe/buf.c probe/text.c tests/json_reader.c
 FUZZ_LIBS_fuzz_config  = $(PCFLAGS) $(LIBS)
 FUZZ_LIBS_fuzz_url     = $(PCFLAGS) $(LIBS)
 FUZZ_LIBS_fuzz_status := -lev

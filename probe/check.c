@@ -6,7 +6,9 @@
 #include <time.h>
 
 #include "check.h"
+#include "clock.h"
 #include "run.h"
+#include "text.h"
 
 static const char *const phase_names[PHASE_COUNT] = {
     [PHASE_DNS] = "dns",           [PHASE_CONNECT] = "connect", [PHASE_TLS] = "tls",

@@ -12,9 +12,12 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "check.h"
 #include "json.h"
 #include "run.h"
+#include "text.h"
+#include "version.h"
 
 #define HTTP_BODY_CAP (1024 * 1024)
 #define HTTP_HEADER_CAP (64 * 1024)
@@ -341,7 +344,7 @@ http_verdict(struct check *c, CURLcode rc)
         if (!status_set_has(&c->t->expect_status, st->status))
             http_fail_status(c);
         else if (want != NULL && !st->found)
-            check_fail(c, REASON_BODY, "body does not contain \"%.40s\"", want);
+            check_fail(c, REASON_BODY, "body does not contain \"%.*s\"", QUOTE_MAX, want);
         else
             check_pass(c, "%ld", st->status);
         return;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "buf.h"
 #include "check.h"
 
 enum mysql_step { STEP_IDLE, STEP_CONNECT, STEP_PING, STEP_QUERY, STEP_STORE };

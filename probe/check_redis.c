@@ -12,6 +12,7 @@
 
 #include <hiredis/adapters/libev.h>
 
+#include "buf.h"
 #include "check.h"
 
 enum redis_cmd { CMD_AUTH, CMD_SELECT, CMD_ROLE, CMD_PING, CMD_COUNT };

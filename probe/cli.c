@@ -12,6 +12,9 @@
 #include "kind.h"
 #include "config.h"
 #include "expand.h"
+#include "http.h"
+#include "text.h"
+#include "value.h"
 
 #define DEFAULT_TIMEOUT_MS 3000
 #define DEFAULT_INTERVAL_MS 10000
@@ -158,14 +161,14 @@ flags_parse(int argc, char **argv, struct flags *f, int *first_arg, char *err, s
             f->log_format = optarg;
             break;
         case ':':
-            snprintf(err, errlen, "option %.40s needs a value", argv[optind - 1]);
+            snprintf(err, errlen, "option %.*s needs a value", QUOTE_MAX, argv[optind - 1]);
             return -1;
         default:
             /* a long option (also "--quiet=1") is named as written, a short one by its letter */
             if (optopt != 0 && optopt < 256 && strncmp(argv[optind - 1], "--", 2) != 0)
                 snprintf(err, errlen, "unknown option -%c", optopt);
             else
-                snprintf(err, errlen, "unknown option %.40s", argv[optind - 1]);
+                snprintf(err, errlen, "unknown option %.*s", QUOTE_MAX, argv[optind - 1]);
             return -1;
         }
     }
@@ -249,7 +252,8 @@ parse_count(const char *what, const char *s, int *out, char *err, size_t errlen)
 
     v = strtol(s, &end, 10);
     if (s[0] == '\0' || *end != '\0' || v < 1 || v > 100) {
-        snprintf(err, errlen, "%s: expected a whole number from 1 to 100, got \"%.40s\"", what, s);
+        snprintf(err, errlen, "%s: expected a whole number from 1 to 100, got \"%.*s\"", what,
+                 QUOTE_MAX, s);
         return -1;
     }
     *out = (int)v;
@@ -257,7 +261,7 @@ parse_count(const char *what, const char *s, int *out, char *err, size_t errlen)
 }
 
 static int
-parse_header(const char *line, struct target_header *h, char *err, size_t errlen)
+parse_header(const char *line, struct http_header *h, char *err, size_t errlen)
 {
     const char *colon = strchr(line, ':');
     const char *v;
@@ -268,11 +272,9 @@ parse_header(const char *line, struct target_header *h, char *err, size_t errlen
         return -1;
     }
     nlen = (size_t)(colon - line);
-    for (size_t i = 0; i < nlen; i++) {
-        if (line[i] <= ' ' || line[i] >= 127 || strchr("()<>@,;:\\\"/[]?={}", line[i])) {
-            snprintf(err, errlen, "--header: bad header name");
-            return -1;
-        }
+    if (http_token_len(line, nlen) != nlen) {
+        snprintf(err, errlen, "--header: bad header name");
+        return -1;
     }
     for (v = colon + 1; *v == ' ' || *v == '\t'; v++)
         ;
@@ -280,7 +282,7 @@ parse_header(const char *line, struct target_header *h, char *err, size_t errlen
         snprintf(err, errlen, "--header: value has a line break");
         return -1;
     }
-    if (!header_value_ok(v)) {
+    if (!http_header_value_ok(v, strlen(v))) {
         snprintf(err, errlen, "--header: value has a control character");
         return -1;
     }
@@ -308,7 +310,7 @@ expand_value(const char *what, const char *s, char *err, size_t errlen)
 static int
 target_add_header(struct target *t, const char *name, const char *value)
 {
-    struct target_header *h = realloc(t->headers, (t->nheaders + 1) * sizeof(*h));
+    struct http_header *h = realloc(t->headers, (t->nheaders + 1) * sizeof(*h));
 
     if (h == NULL)
         return -1;
@@ -532,7 +534,7 @@ targets_apply_flags(struct settings *s, const struct flags *f, char *err, size_t
             }
         }
         for (int h = 0; h < f->nheaders; h++) {
-            struct target_header hd = {NULL, NULL};
+            struct http_header hd = {NULL, NULL};
             char *line = expand_value("--header", f->headers[h], err, errlen);
             int rc;
 
@@ -665,7 +667,7 @@ cli_parse(enum cli_cmd cmd, int argc, char **argv, struct settings *s, char *err
         goto out;
     }
     if (missing != NULL) {
-        snprintf(err, errlen, "option %.40s needs a value", missing);
+        snprintf(err, errlen, "option %.*s needs a value", QUOTE_MAX, missing);
         goto out;
     }
     for (nargs = 0; args[nargs] != NULL; nargs++)
@@ -734,11 +736,7 @@ target_free(struct target *t)
     free(t->raw);
     url_free(&t->url);
     free(t->expect_body);
-    for (size_t i = 0; i < t->nheaders; i++) {
-        free(t->headers[i].name);
-        free(t->headers[i].value);
-    }
-    free(t->headers);
+    http_headers_free(t->headers, t->nheaders);
     free(t->cacert);
     memset(t, 0, sizeof(*t));
 }

@@ -5,8 +5,10 @@
  */
 #include "config.h"
 #include "expand.h"
+#include "http.h"
+#include "text.h"
 #include "url.h"
-#include "util.h"
+#include "value.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -414,15 +416,6 @@ cfg_key(struct cfg_ctx *c, const yaml_node_t *map, const yaml_node_pair_t *pair,
     return 0;
 }
 
-/* RFC 9110 token characters: what an HTTP header name may be made of. */
-static int
-cfg_is_tchar(unsigned char ch)
-{
-    if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9'))
-        return 1;
-    return ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch) != NULL;
-}
-
 static int
 cfg_headers(struct cfg_ctx *c, const yaml_node_t *map, struct cfg_check *chk)
 {
@@ -444,16 +437,13 @@ cfg_headers(struct cfg_ctx *c, const yaml_node_t *map, struct cfg_check *chk)
     for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
         yaml_node_t *key = cfg_node(c, pair->key);
         yaml_node_t *value = cfg_node(c, pair->value);
-        struct cfg_header *h = &chk->headers[chk->nheaders];
-        size_t i;
+        struct http_header *h = &chk->headers[chk->nheaders];
+        size_t len;
 
         if (key->type != YAML_SCALAR_NODE || cfg_is_null(key))
             return cfg_fail(c, key, "header name must be a string, got %s", cfg_kind(key));
-        for (i = 0; i < key->data.scalar.length; i++) {
-            if (!cfg_is_tchar(key->data.scalar.value[i]))
-                break;
-        }
-        if (key->data.scalar.length == 0 || i < key->data.scalar.length)
+        len = key->data.scalar.length;
+        if (len == 0 || http_token_len((const char *)key->data.scalar.value, len) != len)
             return cfg_fail(c, key, "invalid header name \"%s\"", cfg_quote(key, q, sizeof(q)));
         if (cfg_check_dup_key(c, map, pair, "header", 1) < 0)
             return -1;
@@ -464,7 +454,7 @@ cfg_headers(struct cfg_ctx *c, const yaml_node_t *map, struct cfg_check *chk)
         snprintf(label, sizeof(label), "header %s", h->name);
         if (cfg_string(c, label, value, 1, &h->value) < 0)
             return -1;
-        if (!header_value_ok(h->value))
+        if (!http_header_value_ok(h->value, strlen(h->value)))
             return cfg_fail(c, value, "%s: value must not contain CR, LF or control characters",
                             label);
     }
@@ -824,21 +814,15 @@ void
 cfg_free(struct cfg *cfg)
 {
     size_t i;
-    size_t j;
 
     if (cfg == NULL)
         return;
     for (i = 0; i < cfg->nchecks; i++) {
         struct cfg_check *chk = &cfg->checks[i];
 
-        for (j = 0; j < chk->nheaders; j++) {
-            free(chk->headers[j].name);
-            chk->headers[j].name = NULL;
-            free(chk->headers[j].value);
-            chk->headers[j].value = NULL;
-        }
-        free(chk->headers);
+        http_headers_free(chk->headers, chk->nheaders);
         chk->headers = NULL;
+        chk->nheaders = 0;
         free(chk->name);
         chk->name = NULL;
         free(chk->url);

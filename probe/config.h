@@ -4,17 +4,14 @@
 
 #include <stddef.h>
 
-struct cfg_header {
-    char *name;
-    char *value;
-};
+#include "http.h"
 
 struct cfg_check {
     char *name;          /* NULL: derived from the scheme later */
     char *url;           /* expanded */
     char *expect_status; /* NULL: default */
     char *expect_body;   /* NULL: none */
-    struct cfg_header *headers;
+    struct http_header *headers;
     size_t nheaders;
     long timeout_ms; /* 0: unset */
     char *query;     /* mysql: overrides ?query= */

@@ -4,7 +4,8 @@
  * never expanded again; a default is expanded (like the shell), so ${A:-${B}} works.
  */
 #include "expand.h"
-#include "util.h"
+#include "buf.h"
+#include "text.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -18,7 +19,6 @@
 
 #define FILE_MAX (64 * 1024)
 #define DEPTH_MAX 16
-#define QUOTE_MAX 40
 
 static int expand_into(struct buf *out, const char *in, size_t n, int depth, char *err,
                        size_t errlen);
@@ -60,21 +60,6 @@ find_close(const char *p, const char *end)
         }
     }
     return NULL;
-}
-
-/* The name quoted in an error: cut short, with anything unprintable shown as '?'. */
-static void
-quote_name(char *q, size_t qsz, const char *s, size_t n)
-{
-    size_t i, o = 0;
-
-    for (i = 0; i < n && i < QUOTE_MAX && o + 1 < qsz; i++)
-        q[o++] = isprint((unsigned char)s[i]) ? s[i] : '?';
-    if (i < n && o + 4 < qsz) {
-        memcpy(q + o, "...", 3);
-        o += 3;
-    }
-    q[o] = '\0';
 }
 
 static int
@@ -181,7 +166,8 @@ expand_ref(struct buf *out, const char *body, size_t n, int depth, char *err, si
     colon = memchr(body, ':', n);
     namelen = colon ? (size_t)(colon - body) : n;
     if (!name_ok(body, namelen) || namelen >= sizeof(name)) {
-        quote_name(q, sizeof(q), body, namelen);
+        /* At most QUOTE_MAX bytes of the name and no "...": as this message always read. */
+        text_quote(q, sizeof(q), body, namelen < QUOTE_MAX ? namelen : QUOTE_MAX);
         return expand_fail(err, errlen, "bad variable name \"%s\"", q);
     }
     memcpy(name, body, namelen);

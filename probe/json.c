@@ -1,5 +1,6 @@
 /* JSON string writer: valid JSON for any input bytes. */
 #include "json.h"
+#include "text.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -2,7 +2,7 @@
 #ifndef PROBE_JSON_H
 #define PROBE_JSON_H
 
-#include "util.h"
+#include "buf.h"
 
 /* Appends s[0..n) as a quoted JSON string; invalid UTF-8 is replaced by U+FFFD. */
 void json_add_str(struct buf *b, const char *s, size_t n);

@@ -14,6 +14,9 @@
 #include "report.h"
 #include "run.h"
 #include "serve.h"
+#include "text.h"
+#include "value.h"
+#include "version.h"
 #include "watchdog.h"
 
 /* How much past the deadline the watchdog allows before it ends a stuck loop. */
@@ -195,7 +198,7 @@ main(int argc, char **argv)
     } else {
         char msg[80];
 
-        snprintf(msg, sizeof(msg), "unknown command \"%.40s\"", cmd);
+        snprintf(msg, sizeof(msg), "unknown command \"%.*s\"", QUOTE_MAX, cmd);
         print_error(msg);
     }
     cli_usage(stderr);

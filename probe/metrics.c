@@ -1,6 +1,7 @@
 /* The /metrics page: one family at a time, each with its HELP and TYPE, label values escaped
  * as the exposition format asks (backslash, double quote, newline). */
 #include "metrics.h"
+#include "version.h"
 
 static void
 label(struct buf *out, const char *v)

@@ -9,8 +9,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "json.h"
 #include "report.h"
+#include "version.h"
 
 static double
 check_ms(const struct check *c)
@@ -267,12 +269,10 @@ json_check(struct buf *out, const struct check *c, enum check_status status)
 {
     char when[32];
     time_t t = (time_t)c->wall_end;
-    struct tm tm;
 
     if (t == 0)
         t = time(NULL);
-    gmtime_r(&t, &tm);
-    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    clock_iso8601(t, when, sizeof(when));
     buf_adds(out, "[{\"componentId\":");
     json_add_cstr(out, c->t->name);
     buf_adds(out, ",\"componentType\":");

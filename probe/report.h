@@ -2,8 +2,8 @@
 #ifndef PROBE_REPORT_H
 #define PROBE_REPORT_H
 
+#include "buf.h"
 #include "run.h"
-#include "util.h"
 
 /* Docker keeps 4096 bytes of a health check's output; stay under it. */
 #define REPORT_MAX 4000

@@ -12,6 +12,7 @@
 #include <strings.h>
 
 #include "resolve.h"
+#include "text.h"
 
 #define RES_MAX_FDS 16
 

@@ -12,8 +12,10 @@
 #include <sys/time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "resolve.h"
 #include "run.h"
+#include "text.h"
 #include "tls.h"
 
 static void

@@ -11,12 +11,15 @@
 #include <string.h>
 #include <time.h>
 
+#include "clock.h"
 #include "json.h"
 #include "metrics.h"
 #include "report.h"
 #include "run.h"
 #include "serve.h"
 #include "status.h"
+#include "text.h"
+#include "version.h"
 
 struct serve_state {
     enum check_status state; /* CHECK_PENDING until the first round ends */
@@ -44,16 +47,6 @@ struct serve {
     struct status_server *srv;
 };
 
-static void
-log_time(char *out, size_t outsz)
-{
-    time_t now = time(NULL);
-    struct tm tm;
-
-    gmtime_r(&now, &tm);
-    strftime(out, outsz, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 /* One line on stderr: text, or one JSON object. */
 static void
 log_line(const struct serve *sv, const char *msg)
@@ -61,7 +54,7 @@ log_line(const struct serve *sv, const char *msg)
     char when[32];
     struct buf b;
 
-    log_time(when, sizeof(when));
+    clock_iso8601(time(NULL), when, sizeof(when));
     buf_init(&b);
     if (sv->s->log_json) {
         buf_addf(&b, "{\"time\":\"%s\",\"msg\":", when);
@@ -100,7 +93,7 @@ log_change(const struct serve *sv, const struct check *c, enum check_status prev
     char when[32];
     struct buf b;
 
-    log_time(when, sizeof(when));
+    clock_iso8601(time(NULL), when, sizeof(when));
     buf_init(&b);
     if (sv->s->log_json) {
         buf_addf(&b, "{\"time\":\"%s\",\"check\":", when);

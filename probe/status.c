@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "status.h"
+#include "http.h"
+#include "value.h"
 
 struct status_conn {
     struct status_server *srv;
@@ -44,13 +46,6 @@ struct status_server {
 };
 
 /* ---- the request parser ---- */
-
-static int
-is_tchar(unsigned char ch)
-{
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-           strchr("!#$%&'*+-.^_`|~", ch) != NULL;
-}
 
 /* Case-insensitive search for a comma-separated token in a header value. */
 static int
@@ -84,8 +79,7 @@ parse_request_line(const char *p, size_t n, struct status_req *req)
 {
     size_t i = 0, m, t0, tl;
 
-    for (m = 0; m < n && is_tchar((unsigned char)p[m]); m++)
-        ;
+    m = http_token_len(p, n);
     if (m == 0 || m >= sizeof(req->method) || m >= n || p[m] != ' ')
         return PARSE_BAD;
     memcpy(req->method, p, m);
@@ -120,16 +114,13 @@ parse_header_line(const char *p, size_t n, struct status_req *req, int *conn_clo
 {
     size_t c, v;
 
-    for (c = 0; c < n && is_tchar((unsigned char)p[c]); c++)
-        ;
+    c = http_token_len(p, n);
     if (c == 0 || c >= n || p[c] != ':')
         return PARSE_BAD;
     for (v = c + 1; v < n && (p[v] == ' ' || p[v] == '\t'); v++)
         ;
-    for (size_t i = v; i < n; i++) {
-        if (((unsigned char)p[i] < 0x20 && p[i] != '\t') || (unsigned char)p[i] == 0x7f)
-            return PARSE_BAD;
-    }
+    if (!http_header_value_ok(p + v, n - v))
+        return PARSE_BAD;
     if (c == 10 && strncasecmp(p, "Connection", c) == 0) {
         *conn_close |= has_token(p + v, n - v, "close");
         *conn_keep |= has_token(p + v, n - v, "keep-alive");

@@ -5,7 +5,7 @@
 #include <ev.h>
 #include <stddef.h>
 
-#include "util.h"
+#include "buf.h"
 
 #define STATUS_MAX_REQUEST 8192 /* request line + headers; more is 431 */
 #define STATUS_MAX_CONNS 256

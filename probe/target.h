@@ -2,13 +2,9 @@
 #ifndef PROBE_TARGET_H
 #define PROBE_TARGET_H
 
+#include "http.h"
 #include "url.h"
-#include "util.h"
-
-struct target_header {
-    char *name;
-    char *value;
-};
+#include "value.h"
 
 struct target {
     char name[65];
@@ -18,7 +14,7 @@ struct target {
     /* http */
     struct status_set expect_status;
     char *expect_body;
-    struct target_header *headers;
+    struct http_header *headers;
     size_t nheaders;
     int insecure;
     char *cacert;

@@ -11,6 +11,7 @@
  * (the scheme, a port made of digits, an option key, a host) and otherwise just say what is
  * wrong.
  */
+#include "text.h"
 #include "url.h"
 
 #include <arpa/inet.h>
@@ -21,7 +22,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define QUOTE_MAX 40
 #define HOST_MAX 253
 #define URL_MAX 8192
 

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "util.h"
+#include "text.h"
 
 void
 pt_copy_field(char *dst, size_t dstlen, const char *src, size_t n)

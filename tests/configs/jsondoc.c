@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "configs.h"
-#include "util.h"
+#include "text.h"
 
 #define JSON_DEPTH_MAX 64
 

@@ -23,7 +23,7 @@
 #include "faults.h"
 #include "harness.h"
 #include "scripted.h"
-#include "util.h"
+#include "text.h"
 
 TestSuite(badinput, .init = flt_require_netns);
 

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "expand.h"
-#include "util.h"
+#include "text.h"
 
 /* Every test runs in its own process, so setting the environment here is private to it. */
 static void

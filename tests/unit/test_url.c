@@ -5,8 +5,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "text.h"
 #include "url.h"
-#include "util.h"
 
 /* Parameter structs hold strings inline (Criterion re-executes the binary per parameter);
  * "(null)" in a table means the field must be NULL. */

@@ -1,5 +1,6 @@
-/* Small shared helpers: growable buffers, durations, status sets, names, text cleaning, time. */
-#include "util.h"
+/* Parsers for user-given values: durations, status sets, names, listen addresses, files. */
+#include "value.h"
+#include "text.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -10,129 +11,17 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #define DUR_MAX_MS (24L * 60 * 60 * 1000)
 #define NAME_MAX_LEN 64
-#define QUOTE_MAX 40
-
-void
-buf_init(struct buf *b)
-{
-    b->p = NULL;
-    b->len = 0;
-    b->cap = 0;
-    b->oom = 0;
-}
-
-void
-buf_free(struct buf *b)
-{
-    free(b->p);
-    b->p = NULL;
-    b->len = 0;
-    b->cap = 0;
-    b->oom = 0;
-}
-
-/* Makes room for extra bytes plus the terminating NUL; once an allocation failed the buffer
- * stays as it was, so a caller can build a whole document and check oom once at the end. */
-static int
-buf_reserve(struct buf *b, size_t extra)
-{
-    size_t need, ncap;
-    char *np;
-
-    if (b->oom)
-        return -1;
-    if (extra > SIZE_MAX - b->len - 1) {
-        b->oom = 1;
-        return -1;
-    }
-    need = b->len + extra + 1;
-    if (need <= b->cap)
-        return 0;
-    ncap = b->cap ? b->cap : 64;
-    while (ncap < need) {
-        if (ncap > SIZE_MAX / 2) {
-            ncap = need;
-            break;
-        }
-        ncap *= 2;
-    }
-    np = realloc(b->p, ncap);
-    if (!np) {
-        b->oom = 1;
-        return -1;
-    }
-    b->p = np;
-    b->cap = ncap;
-    return 0;
-}
-
-void
-buf_add(struct buf *b, const void *data, size_t n)
-{
-    if (n == 0 || buf_reserve(b, n) < 0)
-        return;
-    memcpy(b->p + b->len, data, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-void
-buf_adds(struct buf *b, const char *s)
-{
-    buf_add(b, s, strlen(s));
-}
-
-void
-buf_addf(struct buf *b, const char *fmt, ...)
-{
-    va_list ap;
-    int n;
-
-    va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n <= 0 || buf_reserve(b, (size_t)n) < 0)
-        return;
-    va_start(ap, fmt);
-    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
-    b->len += (size_t)n;
-}
-
-const char *
-buf_str(struct buf *b)
-{
-    return b->p ? b->p : "";
-}
-
-/* Copies user input into out for quoting in an error message: short, and with anything a
- * terminal could act on replaced by '?'. */
-static void
-quote_input(char *out, size_t outsz, const char *s)
-{
-    size_t i, o = 0;
-
-    for (i = 0; s[i] && o + 1 < outsz; i++) {
-        if (i == QUOTE_MAX) {
-            snprintf(out + o, outsz - o, "...");
-            return;
-        }
-        out[o++] = isprint((unsigned char)s[i]) ? s[i] : '?';
-    }
-    out[o] = '\0';
-}
 
 static int
 dur_error(const char *s, const char *what, char *err, size_t errlen)
 {
     char q[QUOTE_MAX + 4];
 
-    quote_input(q, sizeof(q), s);
+    text_quote(q, sizeof(q), s, strlen(s));
     snprintf(err, errlen, "duration \"%s\" %s", q, what);
     return -1;
 }
@@ -215,7 +104,7 @@ status_set_parse(const char *s, struct status_set *set, char *err, size_t errlen
     char q[QUOTE_MAX + 4];
     int lo, hi;
 
-    quote_input(q, sizeof(q), p);
+    text_quote(q, sizeof(q), p, strlen(p));
     tmp.n = 0;
     for (;;) {
         if (status_code(&p, &lo) < 0)
@@ -305,164 +194,6 @@ name_valid(const char *s)
     return i > 0;
 }
 
-/*
- * One decoder for text_clean and the JSON writer. For an invalid sequence *len is its "maximal
- * subpart" (the lead byte plus the continuation bytes that were still possible), which is how
- * browsers and Python count replacement characters.
- */
-int
-utf8_next(const char *s, size_t n, size_t *len)
-{
-    const unsigned char *p = (const unsigned char *)s;
-    unsigned char lo = 0x80, hi = 0xbf;
-    size_t need, i;
-
-    if (n == 0) {
-        *len = 0;
-        return 0;
-    }
-    if (p[0] < 0x80) {
-        *len = 1;
-        return 1;
-    }
-    if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-        need = 1;
-    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-        need = 2;
-        if (p[0] == 0xe0)
-            lo = 0xa0; /* overlong */
-        else if (p[0] == 0xed)
-            hi = 0x9f; /* surrogates */
-    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-        need = 3;
-        if (p[0] == 0xf0)
-            lo = 0x90; /* overlong */
-        else if (p[0] == 0xf4)
-            hi = 0x8f; /* > U+10FFFF */
-    } else {
-        *len = 1;
-        return 0;
-    }
-    for (i = 1; i <= need; i++) {
-        if (i >= n || p[i] < lo || p[i] > hi) {
-            *len = i;
-            return 0;
-        }
-        lo = 0x80;
-        hi = 0xbf;
-    }
-    *len = need + 1;
-    return 1;
-}
-
-/* Whitespace for text_clean: ASCII controls, space, DEL and the C1 controls (U+0080-U+009F,
- * which include the 8-bit CSI a terminal would obey). */
-static int
-is_blank(const unsigned char *p, size_t k)
-{
-    if (k == 1)
-        return p[0] <= 0x20 || p[0] == 0x7f;
-    return k == 2 && p[0] == 0xc2 && p[1] < 0xa0;
-}
-
-size_t
-text_clean(char *dst, size_t dstsz, const char *src, size_t n)
-{
-    size_t room, len = 0, i = 0, k, toklen;
-    const char *tok;
-    int space = 0, cut = 0;
-
-    if (dstsz == 0)
-        return 0;
-    room = dstsz - 1;
-    while (i < n) {
-        if (!utf8_next(src + i, n - i, &k)) {
-            tok = "?";
-            toklen = 1;
-        } else if (is_blank((const unsigned char *)src + i, k)) {
-            space = len > 0;
-            i += k;
-            continue;
-        } else {
-            tok = src + i;
-            toklen = k;
-        }
-        i += k;
-        if (len + (size_t)space + toklen > room) {
-            cut = 1;
-            break;
-        }
-        if (space)
-            dst[len++] = ' ';
-        space = 0;
-        memcpy(dst + len, tok, toklen);
-        len += toklen;
-    }
-    if (cut && room >= 3) {
-        while (len > room - 3) {
-            do
-                len--;
-            while (len > 0 && ((unsigned char)dst[len] & 0xc0) == 0x80);
-        }
-        while (len > 0 && dst[len - 1] == ' ')
-            len--;
-        memcpy(dst + len, "...", 3);
-        len += 3;
-    }
-    dst[len] = '\0';
-    return len;
-}
-
-double
-mono_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
-/*
- * A secret shorter than "***" makes the text longer, so the result is built in a copy and cut
- * to sz. It is never the secret that gets cut: only its surroundings and the stars. Without
- * memory for the copy the whole text becomes "***", which still hides the secret.
- */
-void
-redact_secret(char *s, size_t sz, const char *secret)
-{
-    size_t slen, len, i, o = 0;
-    char *tmp;
-
-    if (!s || sz == 0 || !secret || !*secret)
-        return;
-    len = strnlen(s, sz);
-    if (len == sz)
-        s[--len] = '\0';
-    slen = strlen(secret);
-    if (!memmem(s, len, secret, slen))
-        return;
-    tmp = malloc(sz);
-    if (!tmp) {
-        snprintf(s, sz, "***");
-        return;
-    }
-    for (i = 0; i < len;) {
-        if (i + slen <= len && memcmp(s + i, secret, slen) == 0) {
-            for (size_t j = 0; j < 3 && o + 1 < sz; j++)
-                tmp[o++] = '*';
-            i += slen;
-        } else {
-            if (o + 1 < sz)
-                tmp[o++] = s[i];
-            i++;
-        }
-    }
-    tmp[o] = '\0';
-    memcpy(s, tmp, o + 1);
-    free(tmp);
-    tmp = NULL;
-}
-
 int
 listen_addr_parse(const char *addr, struct sockaddr_storage *ss, socklen_t *len, char *err,
                   size_t errlen)
@@ -520,16 +251,6 @@ bad:
 }
 
 int
-header_value_ok(const char *v)
-{
-    for (const unsigned char *p = (const unsigned char *)v; *p != '\0'; p++) {
-        if ((*p < 0x20 && *p != '\t') || *p == 0x7F)
-            return 0;
-    }
-    return 1;
-}
-
-int
 file_readable(const char *path, char *err, size_t errlen)
 {
     struct stat sb;
@@ -547,13 +268,4 @@ file_readable(const char *path, char *err, size_t errlen)
         return -1;
     }
     return 0;
-}
-
-void
-print_error(const char *msg)
-{
-    char line[1024];
-
-    text_clean(line, sizeof(line), msg, strlen(msg));
-    fprintf(stderr, "probe: %s\n", line);
 }
