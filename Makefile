@@ -48,10 +48,10 @@ $(BUILD)/probe: $(OBJS)
 $(BUILD)/asan/probe: $(ASAN_OBJS)
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LIBS)
 
-$(BUILD)/test_unit: $(UNIT_SRCS) tests/json_reader.c $(ASAN_LIB) | deps-test
+$(BUILD)/test_unit: $(UNIT_SRCS) tests/json_reader.c tests/json_reader.h $(ASAN_LIB) | deps-test
 	$(CC) $(CFLAGS) -O1 $(SAN) $(PCFLAGS) -Iprobe -Itests -o $@ $(UNIT_SRCS) tests/json_reader.c $(ASAN_LIB) $(LIBS) -lcriterion
 
-$(BUILD)/test_integration: $(INTG_SRCS) tests/harness.h | deps-test
+$(BUILD)/test_integration: $(INTG_SRCS) tests/harness.h tests/json_reader.h | deps-test
 	$(CC) $(CFLAGS) -O1 $(SAN) -Iprobe -Itests -o $@ $(INTG_SRCS) -lcriterion -lm
 
 $(BUILD)/helpers/%: tests/helpers/%.c | deps-build
@@ -79,7 +79,7 @@ test: deps-test
 	$(MAKE) fuzz-regress
 	@sort -n $(DEADLINE_LOG) | awk 'END { if (NR) printf "deadline tests: %d runs; longest past the deadline: %.1f ms (%s, T = %d ms)\n", NR, $$1, $$4, $$2 }'
 
-$(BUILD)/demo: tests/demo.c tests/harness.c tests/harness.h | deps-run
+$(BUILD)/demo: tests/demo.c tests/harness.c tests/harness.h tests/json_reader.h | deps-run
 	$(CC) $(CFLAGS) -Itests -o $@ tests/demo.c tests/harness.c -lm
 
 run: deps-run

@@ -11,7 +11,7 @@ PKGS_FAULTS := $(PKGS_BUILD) libcriterion-dev iptables iproute2 util-linux redis
 
 .PHONY: test-faults deps-faults
 
-$(BUILD)/test_faults: $(FLT_SRCS) tests/faults/faults.h tests/harness.h | deps-faults
+$(BUILD)/test_faults: $(FLT_SRCS) tests/faults/faults.h tests/harness.h tests/json_reader.h | deps-faults
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -O1 $(SAN) -Itests/faults -Itests -Iprobe -o $@ $(FLT_SRCS) -lcriterion -pthread -lm
 

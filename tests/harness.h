@@ -7,6 +7,8 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "json_reader.h"
+
 #define HARNESS_PATH 256
 #define HARNESS_ERRLEN 512
 
@@ -290,10 +292,6 @@ int pt_count_lines(const char *s);
 int pt_match(const char *s, const char *regex, int icase);
 /* Fails the test when secret appears in stdout or stderr. */
 void pt_assert_no_secret(const struct probe_result *r, const char *secret);
-/* 1 when s is exactly one well-formed JSON value (valid UTF-8 in strings), else 0. */
-/* Copies n bytes of src as a NUL-terminated string, cut to fit dst. */
-void pt_copy_field(char *dst, size_t dstlen, const char *src, size_t n);
-int pt_json_valid(const char *s);
 /* A fresh directory for files a test writes, under $PT_TMPDIR (which the POST_ALL hook
  * removes, so a failing test leaves nothing behind). */
 void pt_tmpdir(char *dir, size_t len);
@@ -302,9 +300,6 @@ void pt_write_file(const char *path, const char *text);
  * extended regex msg_re (NULL: any) and a time like "2.1ms". */
 void pt_assert_check(const struct probe_result *r, const char *name, const char *status,
                      const char *msg_re);
-/* The raw text of the JSON value at path ("checks/app:responseTime/0/status"; strings
- * without their quotes), or -1 when there is none. */
-int pt_json_get(const char *doc, const char *path, char *out, size_t outlen);
 /* The probe's output as context in an assertion message: cr_assert(x, "why" PT_OUT, PT_ARGS(r)) */
 #define PT_OUT "\n--- exit %d, signal %d, %.1f ms\n--- stdout:\n%s--- stderr:\n%s"
 #define PT_ARGS(r) (r)->exit_code, (r)->signo, (r)->elapsed_ms, (r)->out, (r)->err

@@ -1,5 +1,5 @@
 /* The tests of the examples in config/ (tests/configs): what the files share. main.c finds
- * the files and runs the tests; yamldoc.c and jsondoc.c read YAML and JSON with positions;
+ * the files and runs the tests; yamldoc.c reads YAML with positions, tests/json_reader.c JSON;
  * dockerfile.c, compose.c and ecs.c find the probe command lines in each kind of example and
  * check its wiring; validate.c runs `probe validate` on those command lines in the
  * environment their container would have; scan.c looks for literal passwords; run.c runs a
@@ -10,31 +10,9 @@
 #include <stddef.h>
 #include <yaml.h>
 
+#include "json_reader.h"
+
 #define CFG_ERRLEN 512
-
-/* ---- jsondoc.c: a JSON document as a tree, every node with its line and column ---- */
-
-enum jn_type { JN_NULL, JN_BOOL, JN_NUMBER, JN_STRING, JN_ARRAY, JN_OBJECT };
-
-struct jnode {
-    enum jn_type type;
-    int line, col;       /* 1-based, where the value starts */
-    char *key;           /* member name when the parent is an object, else NULL */
-    char *text;          /* string: decoded value; number, bool: as written; else NULL */
-    struct jnode *child; /* array elements, object members */
-    struct jnode *next;
-};
-
-/* The tree of a text that is exactly one JSON value (RFC 8259, no duplicate member names), or
- * NULL with "LINE:COL: what" in err. */
-struct jnode *jdoc_parse(const char *text, char *err, size_t errlen);
-void jdoc_free(struct jnode *n);
-/* The member key of an object, or NULL (also when obj is NULL or not an object). */
-const struct jnode *jn_get(const struct jnode *obj, const char *key);
-/* The text of a string node, or NULL. */
-const char *jn_str(const struct jnode *n);
-/* 0 and the value of an integer number node, else -1. */
-int jn_int(const struct jnode *n, long *out);
 
 /* ---- dockerfile.c: the instructions of a Dockerfile, continuation lines joined ---- */
 
