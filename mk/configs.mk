@@ -4,7 +4,8 @@
 
 CONFIGS_DIR   := config
 CONFIGS_PROBE := $(BUILD)/probe
-CONFIGS_SRCS  := $(wildcard tests/configs/*.c) tests/json_reader.c probe/util.c
+# The harness for its child runner (`probe validate` runs) and the JSON reader.
+CONFIGS_SRCS  := $(wildcard tests/configs/*.c) tests/harness.c tests/json_reader.c probe/util.c
 CONFIGS_DEPS  := $(CONFIGS_SRCS) $(wildcard tests/configs/*.h) tests/harness.h tests/json_reader.h probe/util.h
 # Recursive (=) like PCFLAGS: pkg-config runs once deps-build has installed libyaml-dev.
 CONFIGS_YAML   = $(shell pkg-config --cflags --libs yaml-0.1 2>/dev/null || echo -lyaml)

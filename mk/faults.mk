@@ -3,8 +3,9 @@
 # loopback, private /tmp, its own /etc/resolv.conf and /etc/hosts, iptables rules and routes
 # that vanish with it. Needs root.
 
-# tests/harness.c: real redis-server and mariadbd for tests/faults/test_real.c; json_reader.c
-# and probe/util.c (its UTF-8 decoder): the JSON and clean-text checks of test_badinput.c.
+# tests/harness.c: the child runner behind flt_run, real redis-server and mariadbd for
+# tests/faults/test_real.c; json_reader.c and probe/util.c (its UTF-8 decoder): the JSON and
+# clean-text checks of test_badinput.c.
 FLT_SRCS  := $(wildcard tests/faults/*.c) tests/harness.c tests/json_reader.c probe/util.c
 PKGS_FAULTS := $(PKGS_BUILD) libcriterion-dev iptables iproute2 util-linux redis-server \
                mariadb-server mariadb-client procps

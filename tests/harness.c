@@ -21,6 +21,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -1407,14 +1408,15 @@ env_inherited(const char *entry)
            !env_name_is(entry, "SSL_CERT_DIR");
 }
 
-/* The child's environment: the caller's, filtered, with the extra entries applied. */
+/* The child's environment: the caller's, filtered (nothing of it when only), with the extra
+ * entries applied. */
 static char **
-build_env(const char *const extra[])
+build_env(const char *const extra[], int only)
 {
     size_t nenv = 0, nextra = 0, n = 0, i, j;
     char **out;
 
-    while (environ[nenv] != NULL)
+    while (!only && environ[nenv] != NULL)
         nenv++;
     while (extra != NULL && extra[nextra] != NULL)
         nextra++;
@@ -1473,65 +1475,33 @@ result_fail(struct probe_result *r, const char *fmt, const char *arg)
     r->err_len = strlen(r->err);
 }
 
-int
-harness_run_probe(const char *const argv[], const char *const env[], struct probe_result *r)
+/* In the child, after child_prepare(): the resource limits the command asks for. A
+ * limit that cannot be set ends the child with 126 before the program runs. */
+static void
+child_limits(const struct harness_cmd *c)
 {
-    const char *bin = getenv("PROBE_BIN");
-    const char *args[128];
+    if (c->nofile > 0) {
+        struct rlimit rl = {(rlim_t)c->nofile, (rlim_t)c->nofile};
+
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0) {
+            dprintf(2, "harness: setrlimit(RLIMIT_NOFILE, %ld): %s\n", c->nofile, strerror(errno));
+            _exit(126);
+        }
+    }
+}
+
+/* Reads both pipes until the child closes them or the limit passes (then it is killed). */
+static void
+collect(struct probe_result *r, pid_t pid, int outfd, int errfd, double limit)
+{
     struct pollfd pfd[2];
-    int po[2] = {-1, -1}, pe[2] = {-1, -1}, status = 0, n = 0, open_fds = 2;
-    double t0, limit;
-    char **envp;
-    pid_t pid, parent = getpid();
+    int open_fds = errfd >= 0 ? 2 : 1, i;
 
-    r->exited = r->signo = r->killed = r->truncated = 0;
-    r->exit_code = -1;
-    r->out_len = r->err_len = 0;
-    r->out[0] = r->err[0] = '\0';
-    r->elapsed_ms = 0;
-    if (bin == NULL || bin[0] == '\0')
-        bin = "build/probe";
-    args[n++] = bin;
-    while (argv != NULL && argv[n - 1] != NULL && n < 127) {
-        args[n] = argv[n - 1];
-        n++;
-    }
-    args[n] = NULL;
-    envp = build_env(env);
-    if (envp == NULL || pipe2(po, O_CLOEXEC) == -1 || pipe2(pe, O_CLOEXEC) == -1) {
-        result_fail(r, "harness: cannot set up the child: %s", strerror(errno));
-        free(envp);
-        return -1;
-    }
-    t0 = harness_now_ms();
-    pid = fork();
-    if (pid == 0) {
-        union {
-            const char *const *c;
-            char *const *m;
-        } a;
-
-        child_prepare(parent, 1, po[1], pe[1]);
-        a.c = args;
-        execve(bin, a.m, envp);
-        dprintf(2, "harness: cannot run %s: %s\n", bin, strerror(errno));
-        _exit(127);
-    }
-    free(envp);
-    close(po[1]);
-    close(pe[1]);
-    if (pid == -1) {
-        close(po[0]);
-        close(pe[0]);
-        result_fail(r, "harness: fork: %s", strerror(errno));
-        return -1;
-    }
-    limit = t0 + HARNESS_RUN_LIMIT_MS;
-    pfd[0].fd = po[0];
-    pfd[1].fd = pe[0];
+    pfd[0].fd = outfd;
+    pfd[1].fd = errfd;
     pfd[0].events = pfd[1].events = POLLIN;
     while (open_fds > 0) {
-        int left = (int)(limit - harness_now_ms()), i;
+        int left = (int)(limit - harness_now_ms());
 
         if (left <= 0) {
             kill(pid, SIGKILL);
@@ -1559,14 +1529,84 @@ harness_run_probe(const char *const argv[], const char *const env[], struct prob
             }
         }
     }
+    for (i = 0; i < 2; i++) {
+        if (pfd[i].fd >= 0)
+            close(pfd[i].fd);
+    }
+}
+
+int
+harness_run(const struct harness_cmd *c, struct probe_result *r)
+{
+    const char *bin = c->bin;
+    const char *args[128];
+    int po[2] = {-1, -1}, pe[2] = {-1, -1}, status = 0, n = 0;
+    struct rusage ru;
+    double t0;
+    char **envp;
+    pid_t pid, parent = getpid();
+
+    r->exited = r->signo = r->killed = r->truncated = 0;
+    r->exit_code = -1;
+    r->out_len = r->err_len = 0;
+    r->out[0] = r->err[0] = '\0';
+    r->elapsed_ms = 0;
+    r->maxrss_kb = 0;
+    if (bin == NULL || bin[0] == '\0')
+        bin = getenv("PROBE_BIN");
+    if (bin == NULL || bin[0] == '\0')
+        bin = "build/probe";
+    args[n++] = bin;
+    while (c->argv != NULL && c->argv[n - 1] != NULL && n < 127) {
+        args[n] = c->argv[n - 1];
+        n++;
+    }
+    args[n] = NULL;
+    envp = build_env(c->env, c->env_only);
+    if (envp == NULL || pipe2(po, O_CLOEXEC) == -1 ||
+        (!c->merge_err && pipe2(pe, O_CLOEXEC) == -1)) {
+        result_fail(r, "harness: cannot set up the child: %s", strerror(errno));
+        free(envp);
+        if (po[0] >= 0) {
+            close(po[0]);
+            close(po[1]);
+        }
+        return -1;
+    }
+    t0 = harness_now_ms();
+    pid = fork();
+    if (pid == 0) {
+        union {
+            const char *const *c;
+            char *const *m;
+        } a;
+
+        /* The thread that forks waits for the child, so its death signal is safe from any. */
+        child_prepare(parent, 1, po[1], c->merge_err ? po[1] : pe[1]);
+        child_limits(c);
+        a.c = args;
+        execve(bin, a.m, envp);
+        dprintf(2, "harness: cannot run %s: %s\n", bin, strerror(errno));
+        _exit(127);
+    }
+    free(envp);
+    close(po[1]);
+    if (pe[1] >= 0)
+        close(pe[1]);
+    if (pid == -1) {
+        close(po[0]);
+        if (pe[0] >= 0)
+            close(pe[0]);
+        result_fail(r, "harness: fork: %s", strerror(errno));
+        return -1;
+    }
+    collect(r, pid, po[0], pe[0], t0 + HARNESS_RUN_LIMIT_MS);
     /* Both pipes closed: the child has exited or is about to. */
-    while (waitpid(pid, &status, 0) == -1 && errno == EINTR) {
+    memset(&ru, 0, sizeof(ru));
+    while (wait4(pid, &status, 0, &ru) == -1 && errno == EINTR) {
     }
     r->elapsed_ms = harness_now_ms() - t0;
-    if (pfd[0].fd >= 0)
-        close(pfd[0].fd);
-    if (pfd[1].fd >= 0)
-        close(pfd[1].fd);
+    r->maxrss_kb = ru.ru_maxrss;
     if (WIFEXITED(status)) {
         r->exited = 1;
         r->exit_code = WEXITSTATUS(status);
@@ -1574,6 +1614,16 @@ harness_run_probe(const char *const argv[], const char *const env[], struct prob
         r->signo = WTERMSIG(status);
     }
     return 0;
+}
+
+int
+harness_run_probe(const char *const argv[], const char *const env[], struct probe_result *r)
+{
+    struct harness_cmd c = {0};
+
+    c.argv = argv;
+    c.env = env;
+    return harness_run(&c, r);
 }
 
 /* ---- a redis that goes down and comes back ---- */
@@ -1652,7 +1702,7 @@ serve_spawn(struct harness_serve *s, const char *bin, const char *listen, const 
     args[n] = NULL;
     outfd = open(s->out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
     errfd = open(s->err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    envp = build_env(env);
+    envp = build_env(env, 0);
     if (outfd == -1 || errfd == -1 || envp == NULL) {
         errf(err, errlen, "serve: cannot set up the child: %s", strerror(errno));
         pid = -1;

@@ -1,6 +1,7 @@
-/* Integration test harness: real throwaway servers on loopback, and a runner for the probe
- * binary. harness.c depends on libc only, so tests/demo.c links it too; the Criterion helpers
- * at the end are defined in tests/integration/common.c. */
+/* Integration test harness: real throwaway servers on loopback, and the runner of the probe
+ * binary (harness_run, behind the fault and configs tests too). harness.c depends on libc
+ * only, so tests/demo.c links it too; the Criterion helpers at the end are defined in
+ * tests/integration/common.c. */
 #ifndef PROBE_TESTS_HARNESS_H
 #define PROBE_TESTS_HARNESS_H
 
@@ -105,6 +106,7 @@ struct probe_result {
     size_t out_len;
     size_t err_len;
     double elapsed_ms;         /* fork to reap, CLOCK_MONOTONIC */
+    long maxrss_kb;            /* peak resident set of the child (wait4's rusage), KiB */
     char out[HARNESS_OUT_MAX]; /* stdout, NUL-terminated */
     char err[HARNESS_OUT_MAX]; /* stderr, NUL-terminated; the reason when the run failed */
 };
@@ -152,10 +154,23 @@ void harness_proc_stop(struct harness_proc *p);
 /* Stops every server and removes every temp dir this process started and still owns. */
 void harness_stop_all(void);
 
-/* Runs $PROBE_BIN with args (argv[0] is added). env: extra "K=V" entries (replacing K), or "K"
- * alone to remove K; NULL for none. The child's environment is the caller's minus PROBE_*,
- * SSL_CERT_FILE and SSL_CERT_DIR, so settings of the shell never leak into a test. Returns 0
- * when the program ran (whatever it exited with), -1 with r->err describing why it could not. */
+/* What harness_run() starts; a field left 0 or NULL takes its default. */
+struct harness_cmd {
+    const char *bin;         /* NULL: $PROBE_BIN, else build/probe */
+    const char *const *argv; /* what follows argv[0] (added), NULL-terminated; NULL: none */
+    const char *const *env;  /* extra "K=V" entries (replacing K), or "K" alone to remove K */
+    int env_only;            /* 1: env is the child's whole environment, nothing is inherited */
+    int merge_err;           /* 1: stderr goes into out with stdout, in the order written */
+    long nofile;             /* > 0: the child's RLIMIT_NOFILE, soft and hard */
+};
+
+/* Runs c->bin to its end, HARNESS_RUN_LIMIT_MS at most, stdin from /dev/null, in its own
+ * process group, stdout and stderr captured into r. The child's environment is the caller's
+ * minus PROBE_*, SSL_CERT_FILE and SSL_CERT_DIR, so settings of the shell never leak into a
+ * test, with c->env applied. Returns 0 when the program ran (whatever it exited with), -1 with
+ * r->err describing why it could not. */
+int harness_run(const struct harness_cmd *c, struct probe_result *r);
+/* harness_run() of $PROBE_BIN with argv and env, everything else by default. */
 int harness_run_probe(const char *const argv[], const char *const env[], struct probe_result *r);
 
 /* Removes a directory tree (no symlinks followed). */

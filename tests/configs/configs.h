@@ -1,9 +1,9 @@
 /* The tests of the examples in config/ (tests/configs): what the files share. main.c finds
- * the files and runs the tests; yamldoc.c reads YAML with positions, tests/json_reader.c JSON;
- * dockerfile.c, compose.c and ecs.c find the probe command lines in each kind of example and
- * check its wiring; validate.c runs `probe validate` on those command lines in the
- * environment their container would have; scan.c looks for literal passwords; run.c runs a
- * program and collects what it prints. */
+ * the files and runs the tests; yamldoc.c reads YAML with positions, tests/json_reader.c
+ * JSON; dockerfile.c, compose.c and ecs.c find the probe command lines in each kind of example
+ * and check its wiring; validate.c runs `probe validate` on those command lines (through the
+ * harness's runner) in the environment their container would have; scan.c looks for literal
+ * passwords. */
 #ifndef PROBE_TESTS_CONFIGS_H
 #define PROBE_TESTS_CONFIGS_H
 
@@ -44,18 +44,6 @@ int scan_secret_name(const char *name);
 void scan_string(const char *s, int line, const struct leak_sink *sink);
 /* Reports a literal password given as the value of a secret-named key or variable. */
 void scan_pair(const char *name, const char *value, int line, const struct leak_sink *sink);
-
-/* ---- run.c: `probe validate` ---- */
-
-struct run_result {
-    int exit_code; /* -1 when it did not exit normally */
-    char out[16384];
-};
-
-/* Runs prog with argv (NULL-terminated) and exactly the environment envp, stdin from
- * /dev/null, stdout and stderr together into r->out (cut to fit). 0, or -1 when it could
- * not start. */
-int run_capture(const char *prog, char *const argv[], char *const envp[], struct run_result *r);
 
 /* ---- main.c: the files, the probe commands found in them, the verdicts ---- */
 

@@ -11,7 +11,7 @@ static void
 expect_dns_timeout(const char *url, const char *name)
 {
     const char *argv[] = {"check", "--timeout", "1s", url, NULL};
-    struct flt_result r;
+    struct probe_result r;
 
     flt_dns_silent();
     flt_run(&r, argv, 0);
@@ -43,7 +43,7 @@ Test(dns, silent_server_every_check_times_out_at_once, .timeout = 20)
                           "cache=redis://db.probe-test",
                           "port=tcp://db.probe-test:5432",
                           NULL};
-    struct flt_result r;
+    struct probe_result r;
 
     flt_dns_silent();
     flt_run(&r, argv, 0);
@@ -58,7 +58,7 @@ static void
 expect_no_such_host(const char *url, const char *name)
 {
     const char *argv[] = {"check", "--timeout", "3s", url, NULL};
-    struct flt_result r;
+    struct probe_result r;
 
     flt_dns_nxdomain();
     flt_run(&r, argv, 0);
