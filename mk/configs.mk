@@ -4,9 +4,9 @@
 
 CONFIGS_DIR   := config
 CONFIGS_PROBE := $(BUILD)/probe
-# The harness for its child runner (`probe validate` runs) and the JSON reader.
-CONFIGS_SRCS  := $(wildcard tests/configs/*.c) tests/harness.c tests/json_reader.c probe/util.c
-CONFIGS_DEPS  := $(CONFIGS_SRCS) $(wildcard tests/configs/*.h) tests/harness.h tests/json_reader.h probe/util.h
+# The harness for its child runner (`probe validate` runs) and its JSON reader.
+CONFIGS_SRCS  := $(wildcard tests/configs/*.c) $(HARNESS_SRCS) probe/util.c
+CONFIGS_DEPS  := $(CONFIGS_SRCS) $(wildcard tests/configs/*.h) $(HARNESS_HDRS) probe/util.h
 # Recursive (=) like PCFLAGS: pkg-config runs once deps-build has installed libyaml-dev.
 CONFIGS_YAML   = $(shell pkg-config --cflags --libs yaml-0.1 2>/dev/null || echo -lyaml)
 

@@ -1,7 +1,14 @@
-/* Integration test harness: real throwaway servers on loopback, and the runner of the probe
- * binary (harness_run, behind the fault and configs tests too). harness.c depends on libc
- * only, so tests/demo.c links it too; the Criterion helpers at the end are defined in
- * tests/integration/common.c. */
+/* The test harness: the one include of every test that runs the probe or a server. What it
+ * declares is defined, by subject, in
+ *   tests/harness_run.c      the child runner (harness_run), the deadline log
+ *   tests/harness_proc.c     processes, temp dirs and their cleanup, /proc readers
+ *   tests/harness_servers.c  real redis-server, mariadbd, the HTTP helper, openssl s_server
+ *   tests/harness_pki.c      the test CA and its certificates
+ *   tests/harness_serve.c    `probe serve` in the background
+ *   tests/harness_net.c      loopback sockets and a raw HTTP/1.1 client
+ *   tests/json_reader.c      the JSON reader (json_reader.h)
+ * and the Criterion helpers at the end in tests/integration/common.c. All but the last depend
+ * on libc only, so tests/demo.c and the configs tests link them too. */
 #ifndef PROBE_TESTS_HARNESS_H
 #define PROBE_TESTS_HARNESS_H
 

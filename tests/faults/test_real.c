@@ -1,7 +1,7 @@
 /* The probe against real servers pushed into corners: a mariadbd that is out of connections,
  * a mariadbd with a tiny max_connect_errors that 200 runs must not get the host blocked on,
  * a redis-server that goes down and comes back under `probe serve` for 1,000 rounds, and a
- * redis-server that is still loading its dataset. The servers come from tests/harness.c. */
+ * redis-server that is still loading its dataset. The servers come from tests/harness_servers.c. */
 #include <criterion/criterion.h>
 
 #include <arpa/inet.h>
