@@ -20,7 +20,11 @@ OBJS      := $(SRCS:probe/%.c=$(BUILD)/obj/%.o)
 ASAN_OBJS := $(SRCS:probe/%.c=$(BUILD)/asan/%.o)
 ASAN_LIB  := $(LIB_SRCS:probe/%.c=$(BUILD)/asan/%.o)
 UNIT_SRCS := $(wildcard tests/unit/*.c)
-INTG_SRCS := $(wildcard tests/integration/*.c) tests/harness.c tests/json_reader.c probe/text.c
+# The test harness (tests/harness.h): the child runner, servers, certificates, sockets, and the
+# JSON reader; libc and probe/text.c (UTF-8) only, so every test binary and the demo link all of it.
+HARNESS_SRCS := $(wildcard tests/harness_*.c) tests/json_reader.c
+HARNESS_HDRS := tests/harness.h tests/harness_int.h tests/json_reader.h
+INTG_SRCS := $(wildcard tests/integration/*.c) $(HARNESS_SRCS) probe/text.c
 HELPERS   := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 
 # Debian packages each target needs; `make deps-*` installs the missing ones when run as root.
@@ -48,10 +52,10 @@ $(BUILD)/probe: $(OBJS)
 $(BUILD)/asan/probe: $(ASAN_OBJS)
 	$(CC) $(CFLAGS) $(SAN) -o $@ $^ $(LIBS)
 
-$(BUILD)/test_unit: $(UNIT_SRCS) tests/json_reader.c $(ASAN_LIB) | deps-test
+$(BUILD)/test_unit: $(UNIT_SRCS) tests/json_reader.c tests/json_reader.h $(ASAN_LIB) | deps-test
 	$(CC) $(CFLAGS) -O1 $(SAN) $(PCFLAGS) -Iprobe -Itests -o $@ $(UNIT_SRCS) tests/json_reader.c $(ASAN_LIB) $(LIBS) -lcriterion
 
-$(BUILD)/test_integration: $(INTG_SRCS) tests/harness.h | deps-test
+$(BUILD)/test_integration: $(INTG_SRCS) $(HARNESS_HDRS) | deps-test
 	$(CC) $(CFLAGS) -O1 $(SAN) -Iprobe -Itests -o $@ $(INTG_SRCS) -lcriterion -lm
 
 $(BUILD)/helpers/%: tests/helpers/%.c | deps-build
@@ -79,8 +83,8 @@ test: deps-test
 	$(MAKE) fuzz-regress
 	@sort -n $(DEADLINE_LOG) | awk 'END { if (NR) printf "deadline tests: %d runs; longest past the deadline: %.1f ms (%s, T = %d ms)\n", NR, $$1, $$4, $$2 }'
 
-$(BUILD)/demo: tests/demo.c tests/harness.c tests/harness.h | deps-run
-	$(CC) $(CFLAGS) -Itests -o $@ tests/demo.c tests/harness.c -lm
+$(BUILD)/demo: tests/demo.c $(HARNESS_SRCS) probe/text.c $(HARNESS_HDRS) | deps-run
+	$(CC) $(CFLAGS) -Itests -Iprobe -o $@ tests/demo.c $(HARNESS_SRCS) probe/text.c -lm
 
 run: deps-run
 	$(MAKE) $(BUILD)/probe $(BUILD)/demo $(HELPERS)

@@ -4,8 +4,9 @@
 
 CONFIGS_DIR   := config
 CONFIGS_PROBE := $(BUILD)/probe
-CONFIGS_SRCS  := $(wildcard tests/configs/*.c) tests/json_reader.c probe/text.c
-CONFIGS_DEPS  := $(CONFIGS_SRCS) $(wildcard tests/configs/*.h) tests/harness.h probe/text.h
+# The harness for its child runner (`probe validate` runs) and its JSON reader.
+CONFIGS_SRCS  := $(wildcard tests/configs/*.c) $(HARNESS_SRCS) probe/text.c
+CONFIGS_DEPS  := $(CONFIGS_SRCS) $(wildcard tests/configs/*.h) $(HARNESS_HDRS) probe/text.h
 # Recursive (=) like PCFLAGS: pkg-config runs once deps-build has installed libyaml-dev.
 CONFIGS_YAML   = $(shell pkg-config --cflags --libs yaml-0.1 2>/dev/null || echo -lyaml)
 

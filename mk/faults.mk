@@ -3,15 +3,16 @@
 # loopback, private /tmp, its own /etc/resolv.conf and /etc/hosts, iptables rules and routes
 # that vanish with it. Needs root.
 
-# tests/harness.c: real redis-server and mariadbd for tests/faults/test_real.c; json_reader.c
-# and probe/text.c (its UTF-8 decoder): the JSON and clean-text checks of test_badinput.c.
-FLT_SRCS  := $(wildcard tests/faults/*.c) tests/harness.c tests/json_reader.c probe/text.c
+# The harness (Makefile's HARNESS_SRCS): the child runner behind flt_run, real redis-server and
+# mariadbd for tests/faults/test_real.c, the JSON reader; probe/text.c (its UTF-8 decoder): the
+# JSON and clean-text checks of test_badinput.c.
+FLT_SRCS  := $(wildcard tests/faults/*.c) $(HARNESS_SRCS) probe/text.c
 PKGS_FAULTS := $(PKGS_BUILD) libcriterion-dev iptables iproute2 util-linux redis-server \
                mariadb-server mariadb-client procps
 
 .PHONY: test-faults deps-faults
 
-$(BUILD)/test_faults: $(FLT_SRCS) tests/faults/faults.h tests/harness.h | deps-faults
+$(BUILD)/test_faults: $(FLT_SRCS) tests/faults/faults.h $(HARNESS_HDRS) | deps-faults
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -O1 $(SAN) -Itests/faults -Itests -Iprobe -o $@ $(FLT_SRCS) -lcriterion -pthread -lm
 

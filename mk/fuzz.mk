@@ -35,7 +35,7 @@ FUZZ_LIBS_fuzz_status := -lev
 deps-fuzz:
 	@$(MAKE) --no-print-directory deps-build PKGS_BUILD='$(FUZZ_PKGS)'
 
-$(FUZZ_DIR)/%: tests/fuzz/%.c $(wildcard probe/*.c probe/*.h) tests/json_reader.c | deps-fuzz
+$(FUZZ_DIR)/%: tests/fuzz/%.c $(wildcard probe/*.c probe/*.h) tests/json_reader.c tests/json_reader.h | deps-fuzz
 	@mkdir -p $(@D)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ $< $(FUZZ_SRCS_$*) $(FUZZ_LIBS_$*)
 

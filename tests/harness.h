@@ -1,11 +1,21 @@
-/* Integration test harness: real throwaway servers on loopback, and a runner for the probe
- * binary. harness.c depends on libc only, so tests/demo.c links it too; the Criterion helpers
- * at the end are defined in tests/integration/common.c. */
+/* The test harness: the one include of every test that runs the probe or a server. What it
+ * declares is defined, by subject, in
+ *   tests/harness_run.c      the child runner (harness_run), the deadline log
+ *   tests/harness_proc.c     processes, temp dirs and their cleanup, /proc readers
+ *   tests/harness_servers.c  real redis-server, mariadbd, the HTTP helper, openssl s_server
+ *   tests/harness_pki.c      the test CA and its certificates
+ *   tests/harness_serve.c    `probe serve` in the background
+ *   tests/harness_net.c      loopback sockets and a raw HTTP/1.1 client
+ *   tests/json_reader.c      the JSON reader (json_reader.h)
+ * and the Criterion helpers at the end in tests/integration/common.c. All but the last depend
+ * on libc only, so tests/demo.c and the configs tests link them too. */
 #ifndef PROBE_TESTS_HARNESS_H
 #define PROBE_TESTS_HARNESS_H
 
 #include <stddef.h>
 #include <sys/types.h>
+
+#include "json_reader.h"
 
 #define HARNESS_PATH 256
 #define HARNESS_ERRLEN 512
@@ -103,6 +113,7 @@ struct probe_result {
     size_t out_len;
     size_t err_len;
     double elapsed_ms;         /* fork to reap, CLOCK_MONOTONIC */
+    long maxrss_kb;            /* peak resident set of the child (wait4's rusage), KiB */
     char out[HARNESS_OUT_MAX]; /* stdout, NUL-terminated */
     char err[HARNESS_OUT_MAX]; /* stderr, NUL-terminated; the reason when the run failed */
 };
@@ -110,6 +121,7 @@ struct probe_result {
 #define HARNESS_RUN_LIMIT_MS 15000
 /* The most arguments harness_run_probe() passes (256 targets and options); more is an error. */
 #define HARNESS_ARGS_MAX 300
+#define HARNESS_ARGS_MAX_TEXT "300"
 
 /* Milliseconds on CLOCK_MONOTONIC. */
 double harness_now_ms(void);
@@ -152,10 +164,23 @@ void harness_proc_stop(struct harness_proc *p);
 /* Stops every server and removes every temp dir this process started and still owns. */
 void harness_stop_all(void);
 
-/* Runs $PROBE_BIN with args (argv[0] is added). env: extra "K=V" entries (replacing K), or "K"
- * alone to remove K; NULL for none. The child's environment is the caller's minus PROBE_*,
- * SSL_CERT_FILE and SSL_CERT_DIR, so settings of the shell never leak into a test. Returns 0
- * when the program ran (whatever it exited with), -1 with r->err describing why it could not. */
+/* What harness_run() starts; a field left 0 or NULL takes its default. */
+struct harness_cmd {
+    const char *bin;         /* NULL: $PROBE_BIN, else build/probe */
+    const char *const *argv; /* what follows argv[0] (added), NULL-terminated; NULL: none */
+    const char *const *env;  /* extra "K=V" entries (replacing K), or "K" alone to remove K */
+    int env_only;            /* 1: env is the child's whole environment, nothing is inherited */
+    int merge_err;           /* 1: stderr goes into out with stdout, in the order written */
+    long nofile;             /* > 0: the child's RLIMIT_NOFILE, soft and hard */
+};
+
+/* Runs c->bin to its end, HARNESS_RUN_LIMIT_MS at most, stdin from /dev/null, in its own
+ * process group, stdout and stderr captured into r. The child's environment is the caller's
+ * minus PROBE_*, SSL_CERT_FILE and SSL_CERT_DIR, so settings of the shell never leak into a
+ * test, with c->env applied. Returns 0 when the program ran (whatever it exited with), -1 with
+ * r->err describing why it could not. */
+int harness_run(const struct harness_cmd *c, struct probe_result *r);
+/* harness_run() of $PROBE_BIN with argv and env, everything else by default. */
 int harness_run_probe(const char *const argv[], const char *const env[], struct probe_result *r);
 
 /* Removes a directory tree (no symlinks followed). */
@@ -292,10 +317,6 @@ int pt_count_lines(const char *s);
 int pt_match(const char *s, const char *regex, int icase);
 /* Fails the test when secret appears in stdout or stderr. */
 void pt_assert_no_secret(const struct probe_result *r, const char *secret);
-/* 1 when s is exactly one well-formed JSON value (valid UTF-8 in strings), else 0. */
-/* Copies n bytes of src as a NUL-terminated string, cut to fit dst. */
-void pt_copy_field(char *dst, size_t dstlen, const char *src, size_t n);
-int pt_json_valid(const char *s);
 /* A fresh directory for files a test writes, under $PT_TMPDIR (which the POST_ALL hook
  * removes, so a failing test leaves nothing behind). */
 void pt_tmpdir(char *dir, size_t len);
@@ -304,9 +325,6 @@ void pt_write_file(const char *path, const char *text);
  * extended regex msg_re (NULL: any) and a time like "2.1ms". */
 void pt_assert_check(const struct probe_result *r, const char *name, const char *status,
                      const char *msg_re);
-/* The raw text of the JSON value at path ("checks/app:responseTime/0/status"; strings
- * without their quotes), or -1 when there is none. */
-int pt_json_get(const char *doc, const char *path, char *out, size_t outlen);
 /* The probe's output as context in an assertion message: cr_assert(x, "why" PT_OUT, PT_ARGS(r)) */
 #define PT_OUT "\n--- exit %d, signal %d, %.1f ms\n--- stdout:\n%s--- stderr:\n%s"
 #define PT_ARGS(r) (r)->exit_code, (r)->signo, (r)->elapsed_ms, (r)->out, (r)->err

@@ -1,40 +1,18 @@
 /* The tests of the examples in config/ (tests/configs): what the files share. main.c finds
- * the files and runs the tests; yamldoc.c and jsondoc.c read YAML and JSON with positions;
- * dockerfile.c, compose.c and ecs.c find the probe command lines in each kind of example and
- * check its wiring; validate.c runs `probe validate` on those command lines in the
- * environment their container would have; scan.c looks for literal passwords; run.c runs a
- * program and collects what it prints. */
+ * the files and runs the tests; yamldoc.c reads YAML with positions, tests/json_reader.c
+ * JSON; dockerfile.c, compose.c and ecs.c find the probe command lines in each kind of example
+ * and check its wiring; validate.c runs `probe validate` on those command lines (through the
+ * harness's runner) in the environment their container would have; scan.c looks for literal
+ * passwords. */
 #ifndef PROBE_TESTS_CONFIGS_H
 #define PROBE_TESTS_CONFIGS_H
 
 #include <stddef.h>
 #include <yaml.h>
 
+#include "json_reader.h"
+
 #define CFG_ERRLEN 512
-
-/* ---- jsondoc.c: a JSON document as a tree, every node with its line and column ---- */
-
-enum jn_type { JN_NULL, JN_BOOL, JN_NUMBER, JN_STRING, JN_ARRAY, JN_OBJECT };
-
-struct jnode {
-    enum jn_type type;
-    int line, col;       /* 1-based, where the value starts */
-    char *key;           /* member name when the parent is an object, else NULL */
-    char *text;          /* string: decoded value; number, bool: as written; else NULL */
-    struct jnode *child; /* array elements, object members */
-    struct jnode *next;
-};
-
-/* The tree of a text that is exactly one JSON value (RFC 8259, no duplicate member names), or
- * NULL with "LINE:COL: what" in err. */
-struct jnode *jdoc_parse(const char *text, char *err, size_t errlen);
-void jdoc_free(struct jnode *n);
-/* The member key of an object, or NULL (also when obj is NULL or not an object). */
-const struct jnode *jn_get(const struct jnode *obj, const char *key);
-/* The text of a string node, or NULL. */
-const char *jn_str(const struct jnode *n);
-/* 0 and the value of an integer number node, else -1. */
-int jn_int(const struct jnode *n, long *out);
 
 /* ---- dockerfile.c: the instructions of a Dockerfile, continuation lines joined ---- */
 
@@ -66,18 +44,6 @@ int scan_secret_name(const char *name);
 void scan_string(const char *s, int line, const struct leak_sink *sink);
 /* Reports a literal password given as the value of a secret-named key or variable. */
 void scan_pair(const char *name, const char *value, int line, const struct leak_sink *sink);
-
-/* ---- run.c: `probe validate` ---- */
-
-struct run_result {
-    int exit_code; /* -1 when it did not exit normally */
-    char out[16384];
-};
-
-/* Runs prog with argv (NULL-terminated) and exactly the environment envp, stdin from
- * /dev/null, stdout and stderr together into r->out (cut to fit). 0, or -1 when it could
- * not start. */
-int run_capture(const char *prog, char *const argv[], char *const envp[], struct run_result *r);
 
 /* ---- main.c: the files, the probe commands found in them, the verdicts ---- */
 

@@ -4,13 +4,28 @@
  * /run/secrets/NAME is pointed at a dummy file in a temporary directory, the only change made
  * to a command line. */
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "configs.h"
+#include "harness.h"
+
+/* Runs `probe ARGS...` with exactly the variables in env, stdout and stderr together in r->out
+ * as a terminal would show them. 0, or -1 with r->err saying why it could not run. */
+static int
+validate_run(const struct strv *args, const struct strv *env, struct probe_result *r)
+{
+    struct harness_cmd c = {0};
+
+    c.bin = cfg_probe_bin;
+    c.argv = (const char *const *)args->v;
+    c.env = (const char *const *)env->v;
+    c.env_only = 1;
+    c.merge_err = 1;
+    return harness_run(&c, r);
+}
 
 static void
 write_secret(const char *dir, const char *name)
@@ -77,7 +92,7 @@ validate_pcmd(size_t idx, struct verdict *v, long *deadline_ms)
 {
     struct pcmd *c = &cfg_cmds[idx];
     struct strv *argv = strv_new(), *env = strv_new();
-    struct run_result *r = malloc(sizeof(*r));
+    struct probe_result *r = malloc(sizeof(*r));
     char dir[512];
     size_t i;
 
@@ -91,7 +106,6 @@ validate_pcmd(size_t idx, struct verdict *v, long *deadline_ms)
         write_secret(dir, c->files->v[i]);
     for (i = 0; i < c->env->n; i++)
         strv_push(env, c->env->v[i]);
-    strv_push(argv, cfg_probe_bin);
     strv_push(argv, "validate");
     for (i = 2; i < c->argv->n; i++) {
         char *arg = point_secrets(c->argv->v[i], dir);
@@ -101,8 +115,8 @@ validate_pcmd(size_t idx, struct verdict *v, long *deadline_ms)
         strv_push(argv, arg);
         free(arg);
     }
-    if (run_capture(cfg_probe_bin, argv->v, env->v, r) < 0) {
-        problem(v, "cannot run %s: %s", cfg_probe_bin, strerror(errno));
+    if (validate_run(argv, env, r) < 0) {
+        problem(v, "cannot run %s: %s", cfg_probe_bin, r->err);
     } else if (r->exit_code != 0) {
         problem(v, "probe validate exited %d:", r->exit_code);
         problem(v, "  %s", r->out);
@@ -178,7 +192,7 @@ void
 test_probe_config(const struct cfile *f, yaml_document_t *d)
 {
     struct strv *argv = strv_new(), *env = strv_new();
-    struct run_result *r = malloc(sizeof(*r));
+    struct probe_result *r = malloc(sizeof(*r));
     struct verdict v = {0};
     char dir[512], copy[1024];
     const char *path = f->path;
@@ -201,12 +215,11 @@ test_probe_config(const struct cfile *f, yaml_document_t *d)
         free(text);
         path = copy;
     }
-    strv_push(argv, cfg_probe_bin);
     strv_push(argv, "validate");
     strv_push(argv, "-c");
     strv_push(argv, path);
-    if (run_capture(cfg_probe_bin, argv->v, env->v, r) < 0)
-        problem(&v, "cannot run %s: %s", cfg_probe_bin, strerror(errno));
+    if (validate_run(argv, env, r) < 0)
+        problem(&v, "cannot run %s: %s", cfg_probe_bin, r->err);
     else if (r->exit_code != 0) {
         char *out = replace_all(r->out, path, f->path);
 

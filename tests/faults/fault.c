@@ -4,159 +4,33 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
 #include <regex.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "faults.h"
 #include "harness.h"
 
-#define FLT_RUN_LIMIT_MS 15000
-
-extern char **environ;
-
-static double
-flt_now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
-}
-
-/* The environment of the test minus PROBE_* (but PROBE_BIN is not read by the probe anyway). */
-static char **
-flt_env(void)
-{
-    size_t n = 0, k = 0;
-    char **env;
-
-    while (environ[n] != NULL)
-        n++;
-    env = calloc(n + 1, sizeof(*env));
-    cr_assert_not_null(env);
-    for (size_t i = 0; i < n; i++) {
-        if (strncmp(environ[i], "PROBE_", 6) != 0)
-            env[k++] = environ[i];
-    }
-    return env;
-}
-
-static void
-flt_capture(char *buf, size_t *len, const char *data, size_t n)
-{
-    if (n > FLT_OUT_MAX - 1 - *len)
-        n = FLT_OUT_MAX - 1 - *len;
-    memcpy(buf + *len, data, n);
-    *len += n;
-    buf[*len] = '\0';
-}
-
+/* harness_run() with the fault suite's default binary (the sanitizer build) and its rules: a
+ * run that had to be killed, died of a signal or made the sanitizer speak fails the test. */
 void
-flt_run(struct flt_result *r, const char *const argv[], long nofile)
+flt_run(struct probe_result *r, const char *const argv[], long nofile)
 {
     const char *bin = getenv("PROBE_BIN");
-    const char *args[32];
-    char **env = flt_env();
-    int po[2], pe[2], status = 0, n = 0;
-    size_t lens[2] = {0, 0};
-    struct pollfd pfd[2];
-    struct rusage ru = {0};
-    double t0;
-    pid_t pid;
+    struct harness_cmd c = {0};
 
-    memset(r, 0, sizeof(*r));
-    r->exit_code = -1;
-    if (bin == NULL || bin[0] == '\0')
-        bin = "build/asan/probe";
-    args[n++] = bin;
-    while (argv[n - 1] != NULL && n < 31) {
-        args[n] = argv[n - 1];
-        n++;
-    }
-    args[n] = NULL;
-    cr_assert(pipe2(po, O_CLOEXEC) == 0 && pipe2(pe, O_CLOEXEC) == 0, "pipe: %s", strerror(errno));
-    t0 = flt_now_ms();
-    pid = fork();
-    cr_assert(pid != -1, "fork: %s", strerror(errno));
-    if (pid == 0) {
-        union {
-            const char *const *c;
-            char *const *m;
-        } a;
-
-        dup2(po[1], 1);
-        dup2(pe[1], 2);
-        close_range(3, ~0U, 0);
-        if (nofile > 0) {
-            struct rlimit rl = {(rlim_t)nofile, (rlim_t)nofile};
-
-            if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-                _exit(126);
-        }
-        a.c = args;
-        execve(bin, a.m, env);
-        dprintf(2, "cannot run %s: %s\n", bin, strerror(errno));
-        _exit(127);
-    }
-    free(env);
-    close(po[1]);
-    close(pe[1]);
-    pfd[0].fd = po[0];
-    pfd[1].fd = pe[0];
-    pfd[0].events = pfd[1].events = POLLIN;
-    while (pfd[0].fd >= 0 || pfd[1].fd >= 0) {
-        int left = (int)(t0 + FLT_RUN_LIMIT_MS - flt_now_ms());
-
-        if (left <= 0) {
-            kill(pid, SIGKILL);
-            r->killed = 1;
-            break;
-        }
-        if (poll(pfd, 2, left) == -1 && errno != EINTR)
-            break;
-        for (int i = 0; i < 2; i++) {
-            char buf[4096];
-            ssize_t got;
-
-            if (pfd[i].fd < 0 || pfd[i].revents == 0)
-                continue;
-            got = read(pfd[i].fd, buf, sizeof(buf));
-            if (got > 0) {
-                flt_capture(i == 0 ? r->out : r->err, &lens[i], buf, (size_t)got);
-            } else if (got == 0 || errno != EINTR) {
-                close(pfd[i].fd);
-                pfd[i].fd = -1;
-            }
-        }
-    }
-    for (int i = 0; i < 2; i++) {
-        if (pfd[i].fd >= 0)
-            close(pfd[i].fd);
-    }
-    while (wait4(pid, &status, 0, &ru) == -1 && errno == EINTR)
-        ;
-    r->maxrss_kb = ru.ru_maxrss;
-    r->elapsed_ms = flt_now_ms() - t0;
-    if (WIFEXITED(status)) {
-        r->exited = 1;
-        r->exit_code = WEXITSTATUS(status);
-    } else if (WIFSIGNALED(status)) {
-        r->signo = WTERMSIG(status);
-    }
-    cr_assert(!r->killed, "the probe still ran after %d ms and was killed\n%s%s", FLT_RUN_LIMIT_MS,
-              r->out, r->err);
+    c.bin = bin != NULL && bin[0] != '\0' ? bin : "build/asan/probe";
+    c.argv = argv;
+    c.nofile = nofile;
+    cr_assert(harness_run(&c, r) == 0, "%s", r->err);
+    cr_assert(!r->killed, "the probe still ran after %d ms and was killed\n%s%s",
+              HARNESS_RUN_LIMIT_MS, r->out, r->err);
     cr_assert(r->exited, "the probe died of signal %d\n%s%s", r->signo, r->out, r->err);
     cr_assert(strstr(r->err, "Sanitizer") == NULL && strstr(r->err, "runtime error:") == NULL,
               "the sanitizer reported an error\n%s%s", r->out, r->err);
@@ -164,7 +38,7 @@ flt_run(struct flt_result *r, const char *const argv[], long nofile)
 
 /* The output line of check name ("STATUS NAME  ..."), copied into line; 0 or -1. */
 static int
-flt_line_of(const struct flt_result *r, const char *name, char *line, size_t len)
+flt_line_of(const struct probe_result *r, const char *name, char *line, size_t len)
 {
     size_t nl = strlen(name);
 
@@ -199,7 +73,7 @@ flt_match(const char *s, const char *re)
 #define FLT_ARGS(r) (r)->exit_code, (r)->elapsed_ms, (r)->out, (r)->err
 
 static void
-flt_assert_line(const struct flt_result *r, const char *name, const char *status, const char *re)
+flt_assert_line(const struct probe_result *r, const char *name, const char *status, const char *re)
 {
     char line[2048];
 
@@ -211,7 +85,7 @@ flt_assert_line(const struct flt_result *r, const char *name, const char *status
 }
 
 void
-flt_assert_fail(const struct flt_result *r, const char *name, const char *re, int within_ms)
+flt_assert_fail(const struct probe_result *r, const char *name, const char *re, int within_ms)
 {
     cr_assert_eq(r->exit_code, 1, "exit code %d, expected 1" FLT_OUT, r->exit_code, FLT_ARGS(r));
     flt_assert_line(r, name, "FAIL ", re);
@@ -223,7 +97,7 @@ flt_assert_fail(const struct flt_result *r, const char *name, const char *re, in
 }
 
 void
-flt_assert_pass(const struct flt_result *r, const char *name, const char *re)
+flt_assert_pass(const struct probe_result *r, const char *name, const char *re)
 {
     cr_assert_eq(r->exit_code, 0, "exit code %d, expected 0" FLT_OUT, r->exit_code, FLT_ARGS(r));
     flt_assert_line(r, name, "PASS ", re);
@@ -315,11 +189,11 @@ flt_read_request(int fd, int ms)
 {
     char buf[4096];
     size_t len = 0;
-    double end = flt_now_ms() + ms;
+    double end = harness_now_ms() + ms;
 
     while (len < sizeof(buf) - 1) {
         struct pollfd p = {fd, POLLIN, 0};
-        int left = (int)(end - flt_now_ms());
+        int left = (int)(end - harness_now_ms());
         ssize_t n;
 
         if (left <= 0 || poll(&p, 1, left) <= 0)

@@ -6,33 +6,22 @@
 
 #include <stddef.h>
 
+#include "harness.h"
+
 /* The deadline used by the tests and the slack the spec allows on top of it. */
 #define FLT_T_MS 1000
 #define FLT_SLACK_MS 100
-#define FLT_OUT_MAX 16384
 
-/* How one run of the probe ended. */
-struct flt_result {
-    int exited;        /* 1: exited normally with exit_code */
-    int exit_code;     /* -1 unless exited */
-    int signo;         /* terminating signal, 0 when it exited */
-    int killed;        /* 1: still running after 15 s and killed */
-    double elapsed_ms; /* fork to reap, CLOCK_MONOTONIC */
-    long maxrss_kb;    /* peak resident set of the probe, KiB */
-    char out[FLT_OUT_MAX];
-    char err[FLT_OUT_MAX];
-};
-
-/* Runs $PROBE_BIN (default build/asan/probe) with argv (NULL-terminated, without argv[0]).
- * nofile > 0: RLIMIT_NOFILE of the child. Fails the test when it could not run, was killed,
- * died of a signal or the sanitizer spoke. */
-void flt_run(struct flt_result *r, const char *const argv[], long nofile);
+/* Runs $PROBE_BIN (default build/asan/probe) with argv (NULL-terminated, without argv[0])
+ * through harness_run(). nofile > 0: RLIMIT_NOFILE of the child. Fails the test when it could
+ * not run, was killed, died of a signal or the sanitizer spoke. */
+void flt_run(struct probe_result *r, const char *const argv[], long nofile);
 
 /* Asserts exit code 1, that the line of check name is a FAIL matching the extended regex re,
  * and, when within_ms > 0, that the run took at most within_ms. */
-void flt_assert_fail(const struct flt_result *r, const char *name, const char *re, int within_ms);
+void flt_assert_fail(const struct probe_result *r, const char *name, const char *re, int within_ms);
 /* Asserts exit code 0 and a PASS line for name matching re. */
-void flt_assert_pass(const struct flt_result *r, const char *name, const char *re);
+void flt_assert_pass(const struct probe_result *r, const char *name, const char *re);
 
 /* Whether s matches the extended, case-insensitive regex re (a bad regex fails the test). */
 int flt_match(const char *s, const char *re);

@@ -44,7 +44,7 @@ static const int bi_cmd_exit[BI_NCMD] = {1, 2, 2};
 /* Runs the probe as `timeout LIMIT env [ENV] PROBE CMD ARGS...` so that rows can set PROBE_*
  * variables (flt_run drops the test's own) and a wrongly accepted `serve` still ends. */
 static void
-bi_run(struct flt_result *r, const char *env, enum bi_cmd cmd, const char *const args[])
+bi_run(struct probe_result *r, const char *env, enum bi_cmd cmd, const char *const args[])
 {
     static char bin[4096];
     const char *argv[32];
@@ -100,7 +100,7 @@ bi_unclean(const char *s, char *why, size_t len)
  * "probe: ..." matching re, and the password nowhere. Returns 1 when all hold (expect style, so
  * a loop goes on to report every bad row). */
 static int
-bi_expect_usage(const struct flt_result *r, int code, const char *re, const char *row)
+bi_expect_usage(const struct probe_result *r, int code, const char *re, const char *row)
 {
     char why[64];
     const char *nl = strchr(r->err, '\n');
@@ -147,7 +147,7 @@ static int
 bi_usage_row(const char *env, enum bi_cmd cmd, const char *const args[], const char *re,
              const char *what, const char *bug)
 {
-    struct flt_result *r = malloc(sizeof(*r));
+    struct probe_result *r = malloc(sizeof(*r));
     char desc[512];
     int ok;
 
@@ -800,7 +800,7 @@ bi_serve(struct scr_conn *c, const void *arg)
 static int
 bi_reply_row(const struct bi_reply_row *row)
 {
-    struct flt_result *r = malloc(sizeof(*r));
+    struct probe_result *r = malloc(sizeof(*r));
     char url[128], why[64];
     int port = scr_server(bi_serve, row), ok = 1;
 

@@ -15,7 +15,7 @@ static void
 expect_connect_timeout(const char *url, const char *name)
 {
     const char *argv[] = {"check", "--timeout", "1s", url, NULL};
-    struct flt_result r;
+    struct probe_result r;
 
     flt_run(&r, argv, 0);
     flt_assert_fail(&r, name, "timeout after 1000ms \\(connect\\)", FLT_T_MS + FLT_SLACK_MS);
@@ -56,7 +56,7 @@ Test(connect, unreachable_route_fails_at_once_with_host_unreachable, .timeout = 
 {
     const char *argv[] = {
         "check", "--timeout", "3s", "tcp://10.255.255.10:80", "web=http://10.255.255.10/", NULL};
-    struct flt_result r;
+    struct probe_result r;
 
     flt_run(&r, argv, 0);
     flt_assert_fail(&r, "tcp", "host unreachable", 1000);
@@ -67,7 +67,7 @@ Test(connect, no_route_fails_at_once_with_network_unreachable, .timeout = 20)
 {
     const char *argv[] = {
         "check", "--timeout", "3s", "tcp://10.255.255.11:80", "web=http://10.255.255.11/", NULL};
-    struct flt_result r;
+    struct probe_result r;
 
     flt_run(&r, argv, 0);
     flt_assert_fail(&r, "tcp", "network unreachable", 1000);

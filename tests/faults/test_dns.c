@@ -19,7 +19,7 @@ static void
 expect_dns_timeout(const char *url, const char *name)
 {
     const char *argv[] = {"check", "--timeout", "1s", url, NULL};
-    struct flt_result r;
+    struct probe_result r;
 
     flt_dns_silent();
     flt_run(&r, argv, 0);
@@ -44,7 +44,7 @@ Test(dns, silent_server_redis_times_out_in_dns_phase, .timeout = 20)
 Test(dns, silent_server_every_check_times_out_at_once, .timeout = 20)
 {
     const char *argv[] = {"check", "--timeout", "1s", DNS_EVERY_KIND, NULL};
-    struct flt_result r;
+    struct probe_result r;
 
     flt_dns_silent();
     flt_run(&r, argv, 0);
@@ -59,7 +59,7 @@ static void
 expect_no_such_host(const char *url, const char *name)
 {
     const char *argv[] = {"check", "--timeout", "3s", url, NULL};
-    struct flt_result r;
+    struct probe_result r;
 
     flt_dns_nxdomain();
     flt_run(&r, argv, 0);
@@ -92,7 +92,7 @@ expect_dns_reasons(int silent)
 {
     static const char *const names[] = {"web", "db", "cache", "port"};
     const char *argv[] = {"check", "--json", "--timeout", "1s", DNS_EVERY_KIND, NULL};
-    struct flt_result r;
+    struct probe_result r;
     char path[96], v[64];
 
     if (silent)

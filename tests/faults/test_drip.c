@@ -76,7 +76,7 @@ drip_case(scr_serve_fn serve, const void *data, size_t len, const char *url_fmt,
 {
     static struct drip_bytes b; /* read by the peer's thread */
     const char *argv[] = {"check", "--timeout", "1s", NULL, NULL};
-    struct flt_result r;
+    struct probe_result r;
     char url[128], re[128];
 
     b.data = data;

@@ -13,7 +13,7 @@ static void
 expect_emfile(const char *url, const char *name, const char *re)
 {
     const char *argv[] = {"check", "--timeout", "1s", url, NULL};
-    struct flt_result r;
+    struct probe_result r;
 
     flt_run(&r, argv, FLT_NOFILE);
     flt_assert_fail(&r, name, re, FLT_T_MS + FLT_SLACK_MS);

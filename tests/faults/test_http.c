@@ -10,7 +10,7 @@ TestSuite(http, .init = flt_require_netns);
 
 /* Runs `check --timeout 3s [extra] http://127.0.0.1:PORT/` against a peer in mode. */
 static void
-run_against(struct flt_result *r, enum flt_mode mode, const char *extra1, const char *extra2)
+run_against(struct probe_result *r, enum flt_mode mode, const char *extra1, const char *extra2)
 {
     const char *argv[8] = {"check", "--timeout", "3s"};
     char url[64];
@@ -28,7 +28,7 @@ run_against(struct flt_result *r, enum flt_mode mode, const char *extra1, const 
 
 Test(http, endless_chunked_body_fails_fast_with_body_over_the_limit, .timeout = 20)
 {
-    struct flt_result r;
+    struct probe_result r;
 
     run_against(&r, FLT_ENDLESS_CHUNKED, "--expect-body", "never-there");
     flt_assert_fail(&r, "http", "body", 2000);
@@ -37,7 +37,7 @@ Test(http, endless_chunked_body_fails_fast_with_body_over_the_limit, .timeout = 
 
 Test(http, endless_headers_fail_with_headers_over_the_limit, .timeout = 20)
 {
-    struct flt_result r;
+    struct probe_result r;
 
     run_against(&r, FLT_ENDLESS_HEADERS, NULL, NULL);
     flt_assert_fail(&r, "http", "header", 2000);
@@ -46,7 +46,7 @@ Test(http, endless_headers_fail_with_headers_over_the_limit, .timeout = 20)
 
 Test(http, redirect_to_itself_passes_by_status_without_following, .timeout = 20)
 {
-    struct flt_result r;
+    struct probe_result r;
 
     run_against(&r, FLT_REDIRECT_SELF, NULL, NULL);
     flt_assert_pass(&r, "http", " 302 ");
@@ -55,7 +55,7 @@ Test(http, redirect_to_itself_passes_by_status_without_following, .timeout = 20)
 
 Test(http, redirect_to_itself_fails_when_200_is_expected, .timeout = 20)
 {
-    struct flt_result r;
+    struct probe_result r;
 
     run_against(&r, FLT_REDIRECT_SELF, "--expect-status", "200");
     flt_assert_fail(&r, "http", "302", 1000);
@@ -63,7 +63,7 @@ Test(http, redirect_to_itself_fails_when_200_is_expected, .timeout = 20)
 
 Test(http, garbage_instead_of_http_fails_with_a_reason, .timeout = 20)
 {
-    struct flt_result r;
+    struct probe_result r;
 
     run_against(&r, FLT_GARBAGE, NULL, NULL);
     flt_assert_fail(&r, "http", "[a-z]{4,}", 2000);

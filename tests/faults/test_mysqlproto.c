@@ -47,7 +47,7 @@ my_greeting_then_silence(struct scr_conn *c, const void *arg)
 }
 
 static void
-my_run(struct flt_result *r, scr_serve_fn fn, const char *timeout)
+my_run(struct probe_result *r, scr_serve_fn fn, const char *timeout)
 {
     const char *argv[] = {"check", "--timeout", timeout, NULL, NULL};
     char url[96];
@@ -60,7 +60,7 @@ my_run(struct flt_result *r, scr_serve_fn fn, const char *timeout)
 
 Test(mysqlproto, err_packet_instead_of_greeting, .timeout = 20)
 {
-    struct flt_result r;
+    struct probe_result r;
 
     my_run(&r, my_err_instead_of_greeting, "3s");
     flt_assert_fail(&r, "mysql", "1040.*Too many connections", 1000);
@@ -68,7 +68,7 @@ Test(mysqlproto, err_packet_instead_of_greeting, .timeout = 20)
 
 Test(mysqlproto, greeting_then_close_fails_at_once, .timeout = 20)
 {
-    struct flt_result r;
+    struct probe_result r;
 
     my_run(&r, my_greeting_then_close, "3s");
     flt_assert_fail(&r, "mysql", "2013|2026|lost|closed|reset", 1000);
@@ -76,7 +76,7 @@ Test(mysqlproto, greeting_then_close_fails_at_once, .timeout = 20)
 
 Test(mysqlproto, silence_after_auth_response_times_out_in_auth, .timeout = 20)
 {
-    struct flt_result r;
+    struct probe_result r;
 
     my_run(&r, my_greeting_then_silence, "1s");
     flt_assert_fail(&r, "mysql", "timeout.*\\(auth\\)", FLT_T_MS + FLT_SLACK_MS);

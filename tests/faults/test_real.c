@@ -1,7 +1,7 @@
 /* The probe against real servers pushed into corners: a mariadbd that is out of connections,
  * a mariadbd with a tiny max_connect_errors that 200 runs must not get the host blocked on,
  * a redis-server that goes down and comes back under `probe serve` for 1,000 rounds, and a
- * redis-server that is still loading its dataset. The servers come from tests/harness.c. */
+ * redis-server that is still loading its dataset. The servers come from tests/harness_servers.c. */
 #include <criterion/criterion.h>
 
 #include <arpa/inet.h>
@@ -104,7 +104,7 @@ real_first_byte(const char *src, const char *host, int port, int *fd)
 }
 
 static void
-real_check(struct flt_result *r, const char *timeout, const char *user, const char *pw,
+real_check(struct probe_result *r, const char *timeout, const char *user, const char *pw,
            const char *host, int port)
 {
     const char *argv[] = {"check", "--timeout", timeout, NULL, NULL};
@@ -122,7 +122,7 @@ Test(real, mysql_too_many_connections_fails_with_1040_and_server_text, .timeout 
     /* 10 is the least MariaDB takes */
     static const char *const extra[] = {"--max-connections=10", "--connect-timeout=30", NULL};
     struct harness_mysql m;
-    struct flt_result r;
+    struct probe_result r;
     int fds[11], i;
 
     real_mysql_start(&m, extra);
@@ -183,7 +183,7 @@ real_counters(const struct harness_mysql *m, struct real_counters *c)
 }
 
 static void
-real_no_block(const struct flt_result *r, int run)
+real_no_block(const struct probe_result *r, int run)
 {
     cr_assert(strstr(r->out, "1129") == NULL && strstr(r->out, "blocked") == NULL,
               "run %d: the host is blocked: %s", run, r->out);
@@ -195,7 +195,7 @@ Test(real, mysql_200_runs_never_get_the_host_blocked, .timeout = 180)
                                         "--skip-name-resolve=OFF", "--performance-schema=ON", NULL};
     struct harness_mysql m;
     struct real_counters c0, c1, c2;
-    struct flt_result r;
+    struct probe_result r;
     char timeout[16], v[64];
     int fd, i, late = 0, in_auth = 0;
 
@@ -469,7 +469,7 @@ Test(real, redis_loading_fails_with_the_server_text, .timeout = 60)
     char err[HARNESS_ERRLEN], cmd[512], url[256];
     const char *argv[] = {"check", "--timeout", "3s", url, NULL};
     struct harness_redis rd = {0};
-    struct flt_result r;
+    struct probe_result r;
 
     rd.extra_conf = "enable-debug-command yes\n"
                     "key-load-delay 2000\n"

@@ -12,7 +12,7 @@ Test(reset, http_reset_mid_status_line_is_connection_reset, .timeout = 20)
 {
     const char *argv[] = {"check", "--timeout", "3s", NULL, NULL};
     char url[64];
-    struct flt_result r;
+    struct probe_result r;
 
     snprintf(url, sizeof(url), "http://127.0.0.1:%d/", flt_server(FLT_RESET_HALF_STATUS));
     argv[3] = url;
@@ -24,7 +24,7 @@ Test(reset, redis_reset_after_request_fails_at_once, .timeout = 20)
 {
     const char *argv[] = {"check", "--timeout", "3s", NULL, NULL};
     char url[64];
-    struct flt_result r;
+    struct probe_result r;
 
     snprintf(url, sizeof(url), "redis://127.0.0.1:%d", flt_server(FLT_RESET_AFTER_READ));
     argv[3] = url;
@@ -36,7 +36,7 @@ Test(reset, mysql_reset_mid_handshake_fails_at_once, .timeout = 20)
 {
     const char *argv[] = {"check", "--timeout", "3s", NULL, NULL};
     char url[80];
-    struct flt_result r;
+    struct probe_result r;
 
     snprintf(url, sizeof(url), "mysql://probe:pw@127.0.0.1:%d/app",
              flt_server(FLT_RESET_MID_GREETING));

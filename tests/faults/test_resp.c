@@ -45,7 +45,7 @@ resp_serve(struct scr_conn *c, const void *arg)
 }
 
 static void
-resp_run(struct flt_result *r, const struct resp_script *s, const char *userinfo_db_fmt,
+resp_run(struct probe_result *r, const struct resp_script *s, const char *userinfo_db_fmt,
          const char *timeout)
 {
     const char *argv[] = {"check", "--timeout", timeout, NULL, NULL};
@@ -61,7 +61,7 @@ Test(resp, loading_on_ping_reports_server_text, .timeout = 20)
 {
     static const struct resp_script s = {NULL,
                                          "-LOADING Redis is loading the dataset in memory\r\n", 0};
-    struct flt_result r;
+    struct probe_result r;
 
     resp_run(&r, &s, "redis://127.0.0.1:%d", "3s");
     flt_assert_fail(&r, "redis", "LOADING Redis is loading", 1000);
@@ -71,7 +71,7 @@ Test(resp, loading_on_pipelined_auth_select_ping, .timeout = 20)
 {
     static const struct resp_script s = {NULL,
                                          "-LOADING Redis is loading the dataset in memory\r\n", 0};
-    struct flt_result r;
+    struct probe_result r;
 
     resp_run(&r, &s, "redis://probe:pw@127.0.0.1:%d/3", "3s");
     flt_assert_fail(&r, "redis", "LOADING Redis is loading", 1000);
@@ -80,7 +80,7 @@ Test(resp, loading_on_pipelined_auth_select_ping, .timeout = 20)
 Test(resp, ok_instead_of_pong_fails, .timeout = 20)
 {
     static const struct resp_script s = {"+OK\r\n", "+OK\r\n", 0};
-    struct flt_result r;
+    struct probe_result r;
 
     resp_run(&r, &s, "redis://:pw@127.0.0.1:%d/1", "3s");
     flt_assert_fail(&r, "redis", "  unexpected reply to PING: OK +[0-9.]+ms$", 1000);
@@ -89,7 +89,7 @@ Test(resp, ok_instead_of_pong_fails, .timeout = 20)
 Test(resp, http_garbage_fails_with_protocol_reason, .timeout = 20)
 {
     static const struct resp_script s = {"HTTP/1.1 200 OK\r\n", "HTTP/1.1 200 OK\r\n", 0};
-    struct flt_result r;
+    struct probe_result r;
 
     resp_run(&r, &s, "redis://127.0.0.1:%d", "1s");
     flt_assert_fail(&r, "redis", "protocol|invalid|unexpected|malformed|not (a )?redis|RESP",
@@ -99,7 +99,7 @@ Test(resp, http_garbage_fails_with_protocol_reason, .timeout = 20)
 Test(resp, close_mid_reply_fails_at_once, .timeout = 20)
 {
     static const struct resp_script s = {"+OK\r\n", "+PO", 1};
-    struct flt_result r;
+    struct probe_result r;
 
     resp_run(&r, &s, "redis://:pw@127.0.0.1:%d/2", "3s");
     flt_assert_fail(&r, "redis", "closed|lost|eof|reset|truncated", 1000);
@@ -109,7 +109,7 @@ Test(resp, noperm_on_ping_reports_server_text, .timeout = 20)
 {
     static const struct resp_script s = {
         "+OK\r\n", "-NOPERM this user has no permissions to run the 'ping' command\r\n", 0};
-    struct flt_result r;
+    struct probe_result r;
 
     resp_run(&r, &s, "redis://probe:pw@127.0.0.1:%d/4", "3s");
     flt_assert_fail(&r, "redis", "NOPERM this user has no permissions to run the 'ping' command",

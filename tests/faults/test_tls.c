@@ -151,7 +151,7 @@ tls_s_server(const char *name)
 }
 
 static void
-tls_check(struct flt_result *r, int port, int insecure)
+tls_check(struct probe_result *r, int port, int insecure)
 {
     char url[64], ca[128];
     const char *argv[] = {"check", "--timeout", "3s", "--cacert", ca, url, NULL, NULL};
@@ -169,7 +169,7 @@ tls_check(struct flt_result *r, int port, int insecure)
 Test(tls, expired_certificate_fails_with_expired, .init = tls_certs, .fini = tls_cleanup,
      .timeout = 20)
 {
-    struct flt_result r;
+    struct probe_result r;
 
     tls_check(&r, tls_s_server("expired"), 0);
     flt_assert_fail(&r, "https", "tls: .*expired", 1000);
@@ -178,7 +178,7 @@ Test(tls, expired_certificate_fails_with_expired, .init = tls_certs, .fini = tls
 Test(tls, wrong_name_fails_with_name_mismatch, .init = tls_certs, .fini = tls_cleanup,
      .timeout = 20)
 {
-    struct flt_result r;
+    struct probe_result r;
 
     tls_check(&r, tls_s_server("wrong"), 0);
     flt_assert_fail(&r, "https",
@@ -190,7 +190,7 @@ Test(tls, wrong_name_fails_with_name_mismatch, .init = tls_certs, .fini = tls_cl
 Test(tls, expired_certificate_passes_with_insecure, .init = tls_certs, .fini = tls_cleanup,
      .timeout = 20)
 {
-    struct flt_result r;
+    struct probe_result r;
 
     tls_check(&r, tls_s_server("expired"), 1);
     flt_assert_pass(&r, "https", " 200 ");
@@ -198,7 +198,7 @@ Test(tls, expired_certificate_passes_with_insecure, .init = tls_certs, .fini = t
 
 Test(tls, wrong_name_passes_with_insecure, .init = tls_certs, .fini = tls_cleanup, .timeout = 20)
 {
-    struct flt_result r;
+    struct probe_result r;
 
     tls_check(&r, tls_s_server("wrong"), 1);
     flt_assert_pass(&r, "https", " 200 ");
@@ -212,7 +212,7 @@ Test(tls, handshake_that_never_completes_fails_at_deadline_with_tls_phase, .time
     socklen_t sl = sizeof(sa);
     const char *argv[] = {"check", "--timeout", "1s", "--insecure", NULL, NULL};
     char url[64];
-    struct flt_result r;
+    struct probe_result r;
     int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
     cr_assert(fd >= 0);
