@@ -608,19 +608,13 @@ static int
 http_start(struct check *c)
 {
     struct http_multi *m = http_multi_get(c->run);
-    struct http_state *st;
+    struct http_state *st = c->priv;
 
+    buf_init(&st->body);
     if (m == NULL) {
         check_fail(c, REASON_RESOURCE, "cannot initialise libcurl");
         return -1;
     }
-    st = calloc(1, sizeof(*st));
-    if (st == NULL) {
-        check_fail(c, REASON_RESOURCE, "out of memory");
-        return -1;
-    }
-    c->priv = st;
-    buf_init(&st->body);
     return http_attempt(c);
 }
 
@@ -681,8 +675,6 @@ http_cleanup(struct check *c)
         return;
     http_attempt_free(c);
     buf_free(&st->body);
-    free(st);
-    c->priv = NULL;
 }
 
 /* Plain HTTP still initialises OpenSSL through libcurl; https verifies with it. */
@@ -757,6 +749,7 @@ const struct kind kind_http = {
     .crypto = http_crypto,
     .version = http_version,
     .describe = http_describe,
+    .state_size = sizeof(struct http_state),
     .start = http_start,
     .abort = http_abort,
     .cleanup = http_cleanup,

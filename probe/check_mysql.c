@@ -365,13 +365,8 @@ mysql_connect_next(struct check *c)
 static int
 mysql_start(struct check *c)
 {
-    struct mysql_state *st = calloc(1, sizeof(*st));
+    struct mysql_state *st = c->priv;
 
-    if (st == NULL) {
-        check_fail(c, REASON_RESOURCE, "out of memory");
-        return -1;
-    }
-    c->priv = st;
     ev_init(&st->io, mysql_io_cb);
     st->io.data = c;
     ev_timer_init(&st->wait_timer, mysql_wait_timer_cb, 0., 0.);
@@ -415,14 +410,6 @@ mysql_attempt_timeout(struct check *c)
     mysql_connect_next(c);
 }
 
-static void
-mysql_cleanup(struct check *c)
-{
-    mysql_abort(c);
-    free(c->priv);
-    c->priv = NULL;
-}
-
 /* TLS when the URL asks for it; the password hashing needs OpenSSL's digests either way. */
 static enum kind_crypto
 mysql_crypto(const struct target *t)
@@ -458,8 +445,8 @@ const struct kind kind_mysql = {
     .options = mysql_options_table,
     .crypto = mysql_crypto,
     .version = mysql_version,
+    .state_size = sizeof(struct mysql_state),
     .start = mysql_start,
     .abort = mysql_abort,
-    .cleanup = mysql_cleanup,
     .attempt_timeout = mysql_attempt_timeout,
 };

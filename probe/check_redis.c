@@ -281,14 +281,9 @@ redis_connect_next(struct check *c)
 static int
 redis_start(struct check *c)
 {
-    struct redis_state *st = calloc(1, sizeof(*st));
+    struct redis_state *st = c->priv;
 
-    if (st == NULL) {
-        check_fail(c, REASON_RESOURCE, "out of memory");
-        return -1;
-    }
     st->c = c;
-    c->priv = st;
     if (c->naddrs == 0) {
         check_fail(c, REASON_DNS, "no address for %s", c->t->url.host);
         return -1;
@@ -327,14 +322,6 @@ redis_attempt_timeout(struct check *c)
 }
 
 static void
-redis_cleanup(struct check *c)
-{
-    redis_abort(c);
-    free(c->priv);
-    c->priv = NULL;
-}
-
-static void
 redis_version(struct buf *out)
 {
     buf_addf(out, "hiredis %d.%d.%d\n", HIREDIS_MAJOR, HIREDIS_MINOR, HIREDIS_PATCH);
@@ -356,8 +343,8 @@ const struct kind kind_redis = {
     .path = PATH_NUMBER,
     .options = redis_options,
     .version = redis_version,
+    .state_size = sizeof(struct redis_state),
     .start = redis_start,
     .abort = redis_abort,
-    .cleanup = redis_cleanup,
     .attempt_timeout = redis_attempt_timeout,
 };

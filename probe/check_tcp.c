@@ -97,15 +97,10 @@ tcp_attempt_timeout(struct check *c)
 static int
 tcp_start(struct check *c)
 {
-    struct tcp_state *st = calloc(1, sizeof(*st));
+    struct tcp_state *st = c->priv;
 
-    if (st == NULL) {
-        check_fail(c, REASON_RESOURCE, "out of memory");
-        return -1;
-    }
     st->fd = -1;
     st->last_errno = EHOSTUNREACH;
-    c->priv = st;
     tcp_try_next(c);
     return 0;
 }
@@ -114,14 +109,6 @@ static void
 tcp_abort(struct check *c)
 {
     tcp_close(c);
-}
-
-static void
-tcp_cleanup(struct check *c)
-{
-    tcp_close(c);
-    free(c->priv);
-    c->priv = NULL;
 }
 
 static const struct kind_scheme tcp_schemes[] = {{"tcp", 0, 0}, {NULL, 0, 0}};
@@ -133,8 +120,8 @@ const struct kind kind_tcp = {
     .schemes = tcp_schemes,
     .userinfo = USERINFO_NONE,
     .path = PATH_NONE,
+    .state_size = sizeof(struct tcp_state),
     .start = tcp_start,
     .abort = tcp_abort,
-    .cleanup = tcp_cleanup,
     .attempt_timeout = tcp_attempt_timeout,
 };

@@ -765,7 +765,7 @@ int
 cfg_load_file(const char *path, struct cfg *cfg, char *err, size_t errlen)
 {
     char *buf = NULL;
-    size_t len = 0;
+    long len = 0;
     int fd = -1;
     int rc = -1;
 
@@ -784,24 +784,16 @@ cfg_load_file(const char *path, struct cfg *cfg, char *err, size_t errlen)
         snprintf(err, errlen, "%s: out of memory", path);
         goto out;
     }
-    while (len <= CFG_MAX_BYTES) {
-        ssize_t n = read(fd, buf + len, CFG_MAX_BYTES + 1 - len);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n < 0) {
-            snprintf(err, errlen, "%s: %s", path, strerror(errno));
-            goto out;
-        }
-        if (n == 0)
-            break;
-        len += (size_t)n;
+    len = file_read_upto(fd, buf, CFG_MAX_BYTES + 1);
+    if (len < 0) {
+        snprintf(err, errlen, "%s: %s", path, strerror(errno));
+        goto out;
     }
     if (len > CFG_MAX_BYTES) {
         snprintf(err, errlen, "%s: config is larger than 1 MiB", path);
         goto out;
     }
-    rc = cfg_load_string(path, buf, len, cfg, err, errlen);
+    rc = cfg_load_string(path, buf, (size_t)len, cfg, err, errlen);
 out:
     free(buf);
     buf = NULL;
@@ -820,29 +812,18 @@ cfg_free(struct cfg *cfg)
     for (i = 0; i < cfg->nchecks; i++) {
         struct cfg_check *chk = &cfg->checks[i];
 
+        /* The array and every pointer into it go below; the whole cfg is zeroed at the end. */
         http_headers_free(chk->headers, chk->nheaders);
-        chk->headers = NULL;
-        chk->nheaders = 0;
         free(chk->name);
-        chk->name = NULL;
         free(chk->url);
-        chk->url = NULL;
         free(chk->expect_status);
-        chk->expect_status = NULL;
         free(chk->expect_body);
-        chk->expect_body = NULL;
         free(chk->query);
-        chk->query = NULL;
         free(chk->cacert);
-        chk->cacert = NULL;
     }
     free(cfg->checks);
-    cfg->checks = NULL;
     free(cfg->path);
-    cfg->path = NULL;
     free(cfg->listen);
-    cfg->listen = NULL;
     free(cfg->log_format);
-    cfg->log_format = NULL;
     memset(cfg, 0, sizeof(*cfg));
 }

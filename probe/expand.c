@@ -6,6 +6,7 @@
 #include "expand.h"
 #include "buf.h"
 #include "text.h"
+#include "value.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -22,20 +23,6 @@
 
 static int expand_into(struct buf *out, const char *in, size_t n, int depth, char *err,
                        size_t errlen);
-
-static int expand_fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-expand_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
 
 /* Finds the '}' that closes a "${" whose body starts at p, skipping nested "${...}" (in a
  * default) and "$${" escapes. NULL when there is none. */
@@ -86,43 +73,37 @@ read_secret_file(struct buf *out, const char *path, char *err, size_t errlen)
     size_t len = 0, cap = FILE_MAX + 1;
     char *data = NULL;
     struct stat st;
-    ssize_t r;
+    long r;
     int fd, rc = -1;
 
     fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
-        return expand_fail(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        return text_fail(err, errlen, "cannot read %s: %s", path, strerror(errno));
     if (fstat(fd, &st) < 0) {
-        expand_fail(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        text_fail(err, errlen, "cannot read %s: %s", path, strerror(errno));
         goto out;
     }
     if (!S_ISREG(st.st_mode)) {
-        expand_fail(err, errlen, "cannot read %s: not a regular file", path);
+        text_fail(err, errlen, "cannot read %s: not a regular file", path);
         goto out;
     }
     data = malloc(cap);
     if (!data) {
-        expand_fail(err, errlen, "out of memory");
+        text_fail(err, errlen, "out of memory");
         goto out;
     }
-    while (len < cap) {
-        r = read(fd, data + len, cap - len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            expand_fail(err, errlen, "cannot read %s: %s", path, strerror(errno));
-            goto out;
-        }
-        if (r == 0)
-            break;
-        len += (size_t)r;
+    r = file_read_upto(fd, data, cap);
+    if (r < 0) {
+        text_fail(err, errlen, "cannot read %s: %s", path, strerror(errno));
+        goto out;
     }
+    len = (size_t)r;
     if (len > FILE_MAX) {
-        expand_fail(err, errlen, "cannot read %s: bigger than 64 KiB", path);
+        text_fail(err, errlen, "cannot read %s: bigger than 64 KiB", path);
         goto out;
     }
     if (memchr(data, '\0', len)) {
-        expand_fail(err, errlen, "cannot read %s: it contains a NUL byte", path);
+        text_fail(err, errlen, "cannot read %s: it contains a NUL byte", path);
         goto out;
     }
     if (len > 0 && data[len - 1] == '\n') {
@@ -154,10 +135,10 @@ expand_ref(struct buf *out, const char *body, size_t n, int depth, char *err, si
         int rc;
 
         if (n == 5)
-            return expand_fail(err, errlen, "empty path in ${file:}");
+            return text_fail(err, errlen, "empty path in ${file:}");
         path = strndup(body + 5, n - 5);
         if (!path)
-            return expand_fail(err, errlen, "out of memory");
+            return text_fail(err, errlen, "out of memory");
         rc = read_secret_file(out, path, err, errlen);
         free(path);
         path = NULL;
@@ -168,13 +149,13 @@ expand_ref(struct buf *out, const char *body, size_t n, int depth, char *err, si
     if (!name_ok(body, namelen) || namelen >= sizeof(name)) {
         /* At most QUOTE_MAX bytes of the name and no "...": as this message always read. */
         text_quote(q, sizeof(q), body, namelen < QUOTE_MAX ? namelen : QUOTE_MAX);
-        return expand_fail(err, errlen, "bad variable name \"%s\"", q);
+        return text_fail(err, errlen, "bad variable name \"%s\"", q);
     }
     memcpy(name, body, namelen);
     name[namelen] = '\0';
     if (colon && (n - namelen < 2 || colon[1] != '-'))
-        return expand_fail(err, errlen, "bad reference to %s: only ${%s} and ${%s:-default}", name,
-                           name, name);
+        return text_fail(err, errlen, "bad reference to %s: only ${%s} and ${%s:-default}", name,
+                         name, name);
     value = getenv(name);
     if (value && *value) {
         buf_adds(out, value);
@@ -184,7 +165,7 @@ expand_ref(struct buf *out, const char *body, size_t n, int depth, char *err, si
         return expand_into(out, colon + 2, n - namelen - 2, depth + 1, err, errlen);
     if (value)
         return 0;
-    return expand_fail(err, errlen, "unset variable %s", name);
+    return text_fail(err, errlen, "unset variable %s", name);
 }
 
 static int
@@ -193,7 +174,7 @@ expand_into(struct buf *out, const char *in, size_t n, int depth, char *err, siz
     const char *p = in, *end = in + n, *close;
 
     if (depth > DEPTH_MAX)
-        return expand_fail(err, errlen, "defaults nested too deep");
+        return text_fail(err, errlen, "defaults nested too deep");
     while (p < end) {
         if (end - p >= 3 && p[0] == '$' && p[1] == '$' && p[2] == '{') {
             buf_add(out, "${", 2);
@@ -201,7 +182,7 @@ expand_into(struct buf *out, const char *in, size_t n, int depth, char *err, siz
         } else if (end - p >= 2 && p[0] == '$' && p[1] == '{') {
             close = find_close(p + 2, end);
             if (!close)
-                return expand_fail(err, errlen, "unterminated \"${\"");
+                return text_fail(err, errlen, "unterminated \"${\"");
             if (expand_ref(out, p + 2, (size_t)(close - p - 2), depth, err, errlen) < 0)
                 return -1;
             p = close + 1;
@@ -225,12 +206,12 @@ expand_str(const char *in, char *err, size_t errlen)
     if (expand_into(&out, in, strlen(in), 0, err, errlen) < 0)
         goto fail;
     if (out.oom) {
-        expand_fail(err, errlen, "out of memory");
+        text_fail(err, errlen, "out of memory");
         goto fail;
     }
     res = out.p ? out.p : strdup("");
     if (!res) {
-        expand_fail(err, errlen, "out of memory");
+        text_fail(err, errlen, "out of memory");
         goto fail;
     }
     return res;

@@ -48,8 +48,9 @@ struct kind_option {
 
 #define KIND_OPT_SOCKET 1u /* the value is a unix socket path: no DNS, host empty or localhost */
 #define KIND_OPT_SHOW 2u   /* `probe validate` lists it on its own line */
-#define KIND_OPT_CONFIG 4u /* may also be given as a config key of the check (overrides the URL)   \
-                            */
+#define KIND_OPT_CONFIG                                                                            \
+    4u /* may also be given as a config key of the check (overrides the URL)                       \
+        */
 
 /* Whether a target makes the run touch OpenSSL at all, and for TLS. */
 enum kind_crypto { CRYPTO_NONE, CRYPTO_PLAIN, CRYPTO_TLS };
@@ -71,12 +72,16 @@ struct kind {
     /* Appends the kind's own settings to `probe validate`'s entry for t; may be NULL. */
     void (*describe)(const struct target *t, struct buf *out);
 
+    /* The size of the kind's per-check state: the scheduler hands start a zeroed c->priv of
+     * this size and frees it after cleanup. */
+    size_t state_size;
     /* Starts the protocol once the addresses are known (c->addrs); returns 0, or -1 after
      * calling check_fail(). */
     int (*start)(struct check *c);
     /* Stops everything in flight on the loop without blocking; the check is already done. */
     void (*abort)(struct check *c);
-    /* Frees what start allocated; called once, after the loop has stopped. */
+    /* Frees what the check allocated beside c->priv itself; called once, after abort, when the
+     * loop has stopped. May be NULL when abort leaves nothing behind. */
     void (*cleanup)(struct check *c);
     /* Brings c->phase up to date from the library's own view, before a timeout is reported;
      * may be NULL when the kind tracks its phase as it goes. */

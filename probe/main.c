@@ -49,6 +49,20 @@ test_hook_stall(void)
 }
 #endif
 
+/* The command's settings, or its one error line printed (and nothing left to free). */
+static int
+settings_load(enum cli_cmd cmd, int argc, char **argv, struct settings *s)
+{
+    char err[512];
+
+    if (cli_parse(cmd, argc, argv, s, err, sizeof(err)) < 0) {
+        print_error(err);
+        settings_free(s);
+        return -1;
+    }
+    return 0;
+}
+
 static int
 cmd_check(int argc, char **argv)
 {
@@ -59,11 +73,8 @@ cmd_check(int argc, char **argv)
     char err[512];
     int rc = 1;
 
-    if (cli_parse(CLI_CHECK, argc, argv, &s, err, sizeof(err)) < 0) {
-        print_error(err);
-        settings_free(&s);
+    if (settings_load(CLI_CHECK, argc, argv, &s) < 0)
         return 1;
-    }
     buf_init(&out);
     loop = ev_loop_new(EVFLAG_AUTO | EVFLAG_NOENV);
     if (loop == NULL ||
@@ -100,14 +111,10 @@ static int
 cmd_serve(int argc, char **argv)
 {
     struct settings s;
-    char err[512];
     int rc;
 
-    if (cli_parse(CLI_SERVE, argc, argv, &s, err, sizeof(err)) < 0) {
-        print_error(err);
-        settings_free(&s);
+    if (settings_load(CLI_SERVE, argc, argv, &s) < 0)
         return 2;
-    }
     rc = serve_main(&s);
     settings_free(&s);
     return rc;
@@ -117,13 +124,9 @@ static int
 cmd_validate(int argc, char **argv)
 {
     struct settings s;
-    char err[512];
 
-    if (cli_parse(CLI_VALIDATE, argc, argv, &s, err, sizeof(err)) < 0) {
-        print_error(err);
-        settings_free(&s);
+    if (settings_load(CLI_VALIDATE, argc, argv, &s) < 0)
         return 2;
-    }
     printf("timeout: %ldms\ninterval: %ldms\nlisten: %s\nrise: %d\nfall: %d\nlog_format: %s\n",
            s.timeout_ms, s.interval_ms, s.listen, s.rise, s.fall, s.log_json ? "json" : "text");
     if (s.config_path != NULL)

@@ -40,6 +40,13 @@ run_check_begin(struct check *c)
 {
     c->addr_idx = 0;
     check_phase(c, PHASE_CONNECT);
+    if (c->kind->state_size > 0) {
+        c->priv = calloc(1, c->kind->state_size);
+        if (c->priv == NULL) {
+            check_fail(c, REASON_RESOURCE, "out of memory");
+            return;
+        }
+    }
     if (c->kind->start(c) < 0 && c->status == CHECK_PENDING)
         check_fail(c, REASON_RESOURCE, "cannot start the %s check", c->kind->name);
 }
@@ -179,7 +186,10 @@ run_finish(struct run *r)
         ev_timer_stop(r->loop, &c->attempt);
         resolve_cancel(&c->query);
         c->kind->abort(c);
-        c->kind->cleanup(c);
+        if (c->kind->cleanup != NULL)
+            c->kind->cleanup(c);
+        free(c->priv);
+        c->priv = NULL;
     }
     for (size_t k = 0; k < kinds_count; k++) {
         if (r->kind_state[k] != NULL && kinds[k]->run_free != NULL)

@@ -36,4 +36,8 @@ void redact_secret(char *s, size_t sz, const char *secret);
  * URL, a file name), so control bytes and invalid UTF-8 are replaced as text_clean does. */
 void print_error(const char *msg);
 
+/* Writes the formatted message into the caller's err buffer and returns -1: the one way a
+ * parser reports what is wrong. */
+int text_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
 #endif

@@ -31,20 +31,6 @@ struct span {
     size_t n;
 };
 
-static int url_fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int
-url_fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(err, errlen, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
 /* 1 when every byte of t is in the set of allowed characters (or alphanumeric). */
 static int
 span_only(struct span t, const char *allowed)
@@ -64,26 +50,26 @@ quotable(struct span t)
     return t.n <= QUOTE_MAX && span_only(t, "_.-+");
 }
 
+/* 1 when ok(byte) holds for every byte of t. */
 static int
-printable(struct span t)
+span_all(struct span t, int (*ok)(int))
 {
-    size_t i;
-
-    for (i = 0; i < t.n; i++)
-        if (!isprint((unsigned char)t.p[i]))
+    for (size_t i = 0; i < t.n; i++)
+        if (!ok((unsigned char)t.p[i]))
             return 0;
     return 1;
 }
 
 static int
+printable(struct span t)
+{
+    return span_all(t, isprint);
+}
+
+static int
 all_digits(struct span t)
 {
-    size_t i;
-
-    for (i = 0; i < t.n; i++)
-        if (!isdigit((unsigned char)t.p[i]))
-            return 0;
-    return t.n > 0;
+    return t.n > 0 && span_all(t, isdigit);
 }
 
 static int
@@ -151,9 +137,9 @@ decode_part(struct span t, char **out, const char *what, char *err, size_t errle
     int rc = pct_decode(t, out);
 
     if (rc == -2)
-        return url_fail(err, errlen, "out of memory");
+        return text_fail(err, errlen, "out of memory");
     if (rc < 0)
-        return url_fail(err, errlen, "bad percent-escape in %s", what);
+        return text_fail(err, errlen, "bad percent-escape in %s", what);
     return 0;
 }
 
@@ -165,15 +151,15 @@ parse_port(struct span t, int *port, char *err, size_t errlen)
 
     if (!all_digits(t)) {
         if (t.n == 0)
-            return url_fail(err, errlen, "bad port \"\"");
-        return url_fail(err, errlen, "bad port (not a number)");
+            return text_fail(err, errlen, "bad port \"\"");
+        return text_fail(err, errlen, "bad port (not a number)");
     }
     for (i = 0; i < t.n && v <= 65535; i++)
         v = v * 10 + (t.p[i] - '0');
     if (v < 1 || v > 65535) {
         if (t.n <= QUOTE_MAX)
-            return url_fail(err, errlen, "bad port \"%.*s\" (1-65535)", (int)t.n, t.p);
-        return url_fail(err, errlen, "bad port (1-65535)");
+            return text_fail(err, errlen, "bad port \"%.*s\" (1-65535)", (int)t.n, t.p);
+        return text_fail(err, errlen, "bad port (1-65535)");
     }
     *port = (int)v;
     return 0;
@@ -189,15 +175,15 @@ parse_userinfo(struct span ui, struct url *u, char *err, size_t errlen)
     const char *kind = u->kind->name;
 
     if (u->kind->userinfo == USERINFO_NONE)
-        return url_fail(err, errlen, "a %s URL takes no user or password", kind);
+        return text_fail(err, errlen, "a %s URL takes no user or password", kind);
     if (u->kind->userinfo == USERINFO_PASSWORD) {
         if (!colon)
-            return url_fail(err, errlen, "%s password needs a ':' before it (%s://:PASSWORD@host)",
-                            kind, u->scheme->name);
+            return text_fail(err, errlen, "%s password needs a ':' before it (%s://:PASSWORD@host)",
+                             kind, u->scheme->name);
         if (pass.n == 0)
-            return url_fail(err, errlen, "empty %s password", kind);
+            return text_fail(err, errlen, "empty %s password", kind);
     } else if (user.n == 0) {
-        return url_fail(err, errlen, "missing user before \"%s\"", colon ? ":" : "@");
+        return text_fail(err, errlen, "missing user before \"%s\"", colon ? ":" : "@");
     }
     if (user.n > 0 && decode_part(user, &u->user, "user", err, errlen) < 0)
         return -1;
@@ -218,22 +204,22 @@ parse_host(struct span hp, struct url *u, char *err, size_t errlen)
     if (hp.n > 0 && hp.p[0] == '[') {
         close = memchr(hp.p, ']', hp.n);
         if (!close)
-            return url_fail(err, errlen, "missing \"]\" after IPv6 address");
+            return text_fail(err, errlen, "missing \"]\" after IPv6 address");
         host.p = hp.p + 1;
         host.n = (size_t)(close - host.p);
         if (host.n == 0 || host.n >= sizeof(v6))
-            return url_fail(err, errlen, "bad IPv6 address");
+            return text_fail(err, errlen, "bad IPv6 address");
         memcpy(v6, host.p, host.n);
         v6[host.n] = '\0';
         if (inet_pton(AF_INET6, v6, &addr) != 1) {
             if (host.n <= QUOTE_MAX && span_only(host, ":.%"))
-                return url_fail(err, errlen, "bad IPv6 address \"%s\"", v6);
-            return url_fail(err, errlen, "bad IPv6 address");
+                return text_fail(err, errlen, "bad IPv6 address \"%s\"", v6);
+            return text_fail(err, errlen, "bad IPv6 address");
         }
         u->host_is_v6 = 1;
         colon = close + 1;
         if (colon < hp.p + hp.n && *colon != ':')
-            return url_fail(err, errlen, "expected \":\" or \"/\" after \"]\"");
+            return text_fail(err, errlen, "expected \":\" or \"/\" after \"]\"");
         if (colon < hp.p + hp.n) {
             has_port = 1;
             port.p = colon + 1;
@@ -247,21 +233,21 @@ parse_host(struct span hp, struct url *u, char *err, size_t errlen)
             port.p = colon + 1;
             port.n = hp.n - host.n - 1;
             if (memchr(port.p, ':', port.n))
-                return url_fail(err, errlen, "an IPv6 address must be in brackets, e.g. [::1]");
+                return text_fail(err, errlen, "an IPv6 address must be in brackets, e.g. [::1]");
         }
         if (host.n > HOST_MAX || !span_only(host, "_.-")) {
             if (host.n <= QUOTE_MAX && printable(host))
-                return url_fail(err, errlen, "bad host \"%.*s\"", (int)host.n, host.p);
-            return url_fail(err, errlen, "bad host");
+                return text_fail(err, errlen, "bad host \"%.*s\"", (int)host.n, host.p);
+            return text_fail(err, errlen, "bad host");
         }
     }
     u->host = strndup(host.p, host.n);
     if (!u->host)
-        return url_fail(err, errlen, "out of memory");
+        return text_fail(err, errlen, "out of memory");
     if (has_port)
         return parse_port(port, &u->port, err, errlen);
     if (u->scheme->port == 0)
-        return url_fail(err, errlen, "missing port (%s://host:port)", u->scheme->name);
+        return text_fail(err, errlen, "missing port (%s://host:port)", u->scheme->name);
     return 0;
 }
 
@@ -270,8 +256,8 @@ static int
 bad_option(const char *kind, struct span key, char *err, size_t errlen)
 {
     if (key.n > 0 && quotable(key))
-        return url_fail(err, errlen, "unknown %s option \"%.*s\"", kind, (int)key.n, key.p);
-    return url_fail(err, errlen, "bad %s option", kind);
+        return text_fail(err, errlen, "unknown %s option \"%.*s\"", kind, (int)key.n, key.p);
+    return text_fail(err, errlen, "bad %s option", kind);
 }
 
 /* "a, b or c": what a choice option accepts, for its error message. */
@@ -323,7 +309,7 @@ option_store(struct url *u, const struct kind_option *d, struct span val, int de
     int choice = 0;
 
     if (o != NULL && !from_config)
-        return url_fail(err, errlen, "%s option \"%s\" given twice", kind, d->key);
+        return text_fail(err, errlen, "%s option \"%s\" given twice", kind, d->key);
     if (d->choices != NULL) {
         char list[128];
 
@@ -334,9 +320,9 @@ option_store(struct url *u, const struct kind_option *d, struct span val, int de
         if (d->choices[choice] == NULL) {
             choices_text(d->choices, list, sizeof(list));
             if (quotable(val))
-                return url_fail(err, errlen, "bad %s \"%.*s\" (%s)", d->key, (int)val.n, val.p,
-                                list);
-            return url_fail(err, errlen, "bad %s (%s)", d->key, list);
+                return text_fail(err, errlen, "bad %s \"%.*s\" (%s)", d->key, (int)val.n, val.p,
+                                 list);
+            return text_fail(err, errlen, "bad %s (%s)", d->key, list);
         }
         value = strdup(d->choices[choice]);
     } else if (decode) {
@@ -346,11 +332,11 @@ option_store(struct url *u, const struct kind_option *d, struct span val, int de
         value = strndup(val.p, val.n);
     }
     if (value == NULL)
-        return url_fail(err, errlen, "out of memory");
+        return text_fail(err, errlen, "out of memory");
     if (o == NULL) {
         if (u->nopts >= URL_OPTS_MAX) {
             free(value);
-            return url_fail(err, errlen, "too many %s options", kind);
+            return text_fail(err, errlen, "too many %s options", kind);
         }
         o = &u->opts[u->nopts++];
         o->def = d;
@@ -378,7 +364,7 @@ parse_options(struct span q, struct url *u, char *err, size_t errlen)
         if (!amp)
             amp = end;
         if (amp == p || (amp < end && amp + 1 == end))
-            return url_fail(err, errlen, "empty %s option (\"&&\" or a trailing \"&\")", kind);
+            return text_fail(err, errlen, "empty %s option (\"&&\" or a trailing \"&\")", kind);
         eq = memchr(p, '=', (size_t)(amp - p));
         key.p = p;
         key.n = (size_t)((eq ? eq : amp) - p);
@@ -386,9 +372,9 @@ parse_options(struct span q, struct url *u, char *err, size_t errlen)
         val.n = (size_t)(amp - val.p);
         if (!eq || val.n == 0) {
             if (key.n > 0 && quotable(key))
-                return url_fail(err, errlen, "%s option \"%.*s\" needs a value", kind, (int)key.n,
-                                key.p);
-            return url_fail(err, errlen, "bad %s option", kind);
+                return text_fail(err, errlen, "%s option \"%.*s\" needs a value", kind, (int)key.n,
+                                 key.p);
+            return text_fail(err, errlen, "bad %s option", kind);
         }
         d = option_def(u->kind, key);
         if (d == NULL)
@@ -410,9 +396,9 @@ parse_db_index(struct span db, struct url *u, char *err, size_t errlen)
         return 0;
     if (!all_digits(db) || db.n > 9) {
         if (quotable(db))
-            return url_fail(err, errlen, "bad %s db \"%.*s\" (a number from 0)", u->kind->name,
-                            (int)db.n, db.p);
-        return url_fail(err, errlen, "bad %s db (a number from 0)", u->kind->name);
+            return text_fail(err, errlen, "bad %s db \"%.*s\" (a number from 0)", u->kind->name,
+                             (int)db.n, db.p);
+        return text_fail(err, errlen, "bad %s db (a number from 0)", u->kind->name);
     }
     for (i = 0; i < db.n; i++)
         v = v * 10 + (db.p[i] - '0');
@@ -433,16 +419,16 @@ parse_rest(struct span rest, struct url *u, char *err, size_t errlen)
     case PATH_RAW:
         if (asprintf(&u->path, "%s%.*s", path.n == 0 ? "/" : "", (int)rest.n, rest.p) < 0) {
             u->path = NULL;
-            return url_fail(err, errlen, "out of memory");
+            return text_fail(err, errlen, "out of memory");
         }
         return 0;
     case PATH_NONE:
         if (rest.n > 1 || (rest.n == 1 && rest.p[0] != '/'))
-            return url_fail(err, errlen, "a %s URL takes no path or options", u->kind->name);
+            return text_fail(err, errlen, "a %s URL takes no path or options", u->kind->name);
         return 0;
     case PATH_NAME:
         if (memchr(db.p, '/', db.n))
-            return url_fail(err, errlen, "bad database name (it contains \"/\")");
+            return text_fail(err, errlen, "bad database name (it contains \"/\")");
         if (db.n > 0 && decode_part(db, &u->db, "database", err, errlen) < 0)
             return -1;
         return parse_options(opts, u, err, errlen);
@@ -463,9 +449,9 @@ find_scheme(struct span name, struct url *u, char *err, size_t errlen)
         return 0;
     }
     if (name.n > 0 && quotable(name) && isalpha((unsigned char)name.p[0]))
-        return url_fail(err, errlen, "unknown scheme \"%.*s\" (%s)", (int)name.n, name.p,
-                        kind_scheme_list());
-    return url_fail(err, errlen, "bad scheme (%s)", kind_scheme_list());
+        return text_fail(err, errlen, "unknown scheme \"%.*s\" (%s)", (int)name.n, name.p,
+                         kind_scheme_list());
+    return text_fail(err, errlen, "bad scheme (%s)", kind_scheme_list());
 }
 
 /* The URL as written with the password (between the userinfo's ':' and its '@') as ***. */
@@ -492,20 +478,20 @@ url_parse(const char *s, struct url *u, char *err, size_t errlen)
 
     memset(u, 0, sizeof(*u));
     if (!s || !*s)
-        return url_fail(err, errlen, "empty URL");
+        return text_fail(err, errlen, "empty URL");
     for (i = 0; s[i]; i++)
         if ((unsigned char)s[i] <= 0x20 || s[i] == 0x7f)
-            return url_fail(err, errlen, "space or control character in URL");
+            return text_fail(err, errlen, "space or control character in URL");
     if (i > URL_MAX)
-        return url_fail(err, errlen, "URL longer than %d bytes", URL_MAX);
+        return text_fail(err, errlen, "URL longer than %d bytes", URL_MAX);
     sep = strstr(s, "://");
     if (!sep)
-        return url_fail(err, errlen, "missing scheme, e.g. http:// or mysql://");
+        return text_fail(err, errlen, "missing scheme, e.g. http:// or mysql://");
     if (find_scheme((struct span){s, (size_t)(sep - s)}, u, err, errlen) < 0)
         goto fail;
     auth = sep + 3;
     if (strchr(auth, '#')) {
-        url_fail(err, errlen, "\"#\" in URL (write it as %%23 in a password)");
+        text_fail(err, errlen, "\"#\" in URL (write it as %%23 in a password)");
         goto fail;
     }
     auth_end = auth + strcspn(auth, "/?");
@@ -515,9 +501,9 @@ url_parse(const char *s, struct url *u, char *err, size_t errlen)
      * A database name ends at '?', whose options may hold an '@'; an HTTP path may hold one. */
     q = u->kind->path == PATH_NAME ? auth_end + strcspn(auth_end, "?") : auth_end + rest.n;
     if (u->kind->path != PATH_RAW && memchr(auth_end, '@', (size_t)(q - auth_end))) {
-        url_fail(err, errlen,
-                 "\"@\" after the host (write \"/\" as %%2F and \"?\" as %%3F in "
-                 "a password)");
+        text_fail(err, errlen,
+                  "\"@\" after the host (write \"/\" as %%2F and \"?\" as %%3F in "
+                  "a password)");
         goto fail;
     }
     at = memrchr(auth, '@', (size_t)(auth_end - auth));
@@ -535,17 +521,17 @@ url_parse(const char *s, struct url *u, char *err, size_t errlen)
         goto fail;
     if (u->socket != NULL) {
         if (u->host[0] != '\0' && strcasecmp(u->host, "localhost") != 0) {
-            url_fail(err, errlen, "with socket= the host must be empty or localhost");
+            text_fail(err, errlen, "with socket= the host must be empty or localhost");
             goto fail;
         }
     } else if (u->host[0] == '\0') {
-        url_fail(err, errlen, "missing host");
+        text_fail(err, errlen, "missing host");
         goto fail;
     }
     if (u->kind->url_check != NULL && u->kind->url_check(u, err, errlen) < 0)
         goto fail;
     if (make_redacted(s, colon, at, u) < 0) {
-        url_fail(err, errlen, "out of memory");
+        text_fail(err, errlen, "out of memory");
         goto fail;
     }
     return 0;
@@ -597,7 +583,7 @@ url_opt_set(struct url *u, const char *key, const char *value, char *err, size_t
     const struct kind_option *d = option_def(u->kind, k);
 
     if (d == NULL || !(d->flags & KIND_OPT_CONFIG))
-        return url_fail(err, errlen, "%s: %s checks take no such option", key, u->kind->name);
+        return text_fail(err, errlen, "%s: %s checks take no such option", key, u->kind->name);
     return option_store(u, d, (struct span){value, strlen(value)}, 0, 1, err, errlen);
 }
 

@@ -269,3 +269,22 @@ file_readable(const char *path, char *err, size_t errlen)
     }
     return 0;
 }
+
+long
+file_read_upto(int fd, char *buf, size_t cap)
+{
+    size_t len = 0;
+
+    while (len < cap) {
+        ssize_t n = read(fd, buf + len, cap - len);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            break;
+        len += (size_t)n;
+    }
+    return (long)len;
+}

@@ -36,5 +36,8 @@ int listen_addr_parse(const char *addr, struct sockaddr_storage *ss, socklen_t *
 
 /* Whether path names a readable regular file (a CA bundle); 0, or -1 with the reason in err. */
 int file_readable(const char *path, char *err, size_t errlen);
+/* Reads fd until end of file or until cap bytes are in buf (a caller that wants to refuse a
+ * file over N bytes passes N + 1); the count, or -1 with errno. */
+long file_read_upto(int fd, char *buf, size_t cap);
 
 #endif
