@@ -30,7 +30,7 @@ HELPERS   := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/he
 # Debian packages each target needs; `make deps-*` installs the missing ones when run as root.
 PKGS_BUILD := gcc make pkg-config libev-dev libcurl4-openssl-dev libmariadb-dev libhiredis-dev \
               libc-ares-dev libyaml-dev libssl-dev ca-certificates
-PKGS_TEST  := $(PKGS_BUILD) libcriterion-dev redis-server mariadb-server openssl procps iproute2
+PKGS_TEST  := $(PKGS_BUILD) libcriterion-dev redis-server mariadb-server openssl procps iproute2 strace
 PKGS_RUN   := $(PKGS_BUILD) redis-server mariadb-server openssl
 
 .PHONY: all run test unit integration clean deps-build deps-test deps-run format

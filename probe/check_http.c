@@ -542,12 +542,15 @@ http_setup(struct check *c, struct http_state *st)
     curl_easy_setopt(e, CURLOPT_HEADERDATA, c);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_write_cb);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
+    /* Only a CA file, never a CA directory (Debian's curl defaults to both): curl then parses
+     * the bundle once per run and shares the store among the run's transfers (its CA cache
+     * lives in the multi handle and skips any transfer with a CApath). */
+    curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
     if (t->insecure) {
         /* Verification off: no CA file is named, so none is opened. */
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L);
         curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L);
         curl_easy_setopt(e, CURLOPT_CAINFO, NULL);
-        curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
     } else if (t->cacert != NULL) {
         curl_easy_setopt(e, CURLOPT_CAINFO, t->cacert);
     }
