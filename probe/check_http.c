@@ -554,6 +554,13 @@ http_setup(struct check *c, struct http_state *st)
     } else if (t->cacert != NULL) {
         curl_easy_setopt(e, CURLOPT_CAINFO, t->cacert);
     }
+    if (t->cert != NULL) {
+        /* mTLS; the pair was loaded once when the settings were read. */
+        curl_easy_setopt(e, CURLOPT_SSLCERT, t->cert);
+        curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
+        curl_easy_setopt(e, CURLOPT_SSLKEY, t->key != NULL ? t->key : t->cert);
+        curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+    }
     return 0;
 }
 
@@ -734,6 +741,10 @@ http_describe(const struct target *t, struct buf *out)
         buf_adds(out, "    insecure: true\n");
     if (t->cacert != NULL)
         buf_addf(out, "    cacert: %s\n", t->cacert);
+    if (t->cert != NULL)
+        buf_addf(out, "    cert: %s\n", t->cert);
+    if (t->key != NULL)
+        buf_addf(out, "    key: %s\n", t->key);
 }
 
 static const struct kind_scheme http_schemes[] = {

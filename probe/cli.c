@@ -14,6 +14,7 @@
 #include "expand.h"
 #include "http.h"
 #include "text.h"
+#include "tls.h"
 #include "value.h"
 
 #define DEFAULT_TIMEOUT_MS 3000
@@ -33,6 +34,8 @@ struct flags {
     int nheaders;
     int insecure;
     const char *cacert;
+    const char *cert;
+    const char *key;
     const char *listen;
     const char *interval;
     const char *rise;
@@ -64,6 +67,8 @@ cli_usage(FILE *out)
           "  -H, --header 'N: V'     extra HTTP request header (repeatable)\n"
           "      --insecure          HTTPS: do not verify the peer\n"
           "      --cacert FILE       HTTPS: CA bundle (SSL_CERT_FILE)\n"
+          "      --cert FILE         HTTPS: client certificate, PEM (mTLS)\n"
+          "      --key FILE          HTTPS: its key, PEM (default: in the --cert file)\n"
           "  -l, --listen ADDR       serve: listen address (PROBE_LISTEN, default 0.0.0.0:8080)\n"
           "  -i, --interval DUR      serve: time between rounds (PROBE_INTERVAL, default 10s)\n"
           "      --rise N, --fall N  serve: passes/fails before a check changes state\n"
@@ -80,6 +85,8 @@ enum {
     OPT_EXPECT_BODY,
     OPT_INSECURE,
     OPT_CACERT,
+    OPT_CERT,
+    OPT_KEY,
     OPT_RISE,
     OPT_FALL,
     OPT_LOG_FORMAT
@@ -95,6 +102,8 @@ static const struct option long_opts[] = {
     {"header", required_argument, NULL, 'H'},
     {"insecure", no_argument, NULL, OPT_INSECURE},
     {"cacert", required_argument, NULL, OPT_CACERT},
+    {"cert", required_argument, NULL, OPT_CERT},
+    {"key", required_argument, NULL, OPT_KEY},
     {"listen", required_argument, NULL, 'l'},
     {"interval", required_argument, NULL, 'i'},
     {"rise", required_argument, NULL, OPT_RISE},
@@ -144,6 +153,12 @@ flags_parse(int argc, char **argv, struct flags *f, int *first_arg, char *err, s
             break;
         case OPT_CACERT:
             f->cacert = optarg;
+            break;
+        case OPT_CERT:
+            f->cert = optarg;
+            break;
+        case OPT_KEY:
+            f->key = optarg;
             break;
         case 'l':
             f->listen = optarg;
@@ -354,6 +369,46 @@ name_taken(const struct settings *s, size_t upto, const char *name)
     return 0;
 }
 
+/*
+ * Checks a client certificate and key the way the handshake will load them, so that a bad pair
+ * is one error line before any check starts; what names the settings in errors ("--cert",
+ * "cert"). A run's checks usually share one pair: the last pair that loaded is not loaded again.
+ */
+static int
+keypair_check(const char *cert, const char *key, const char *cert_what, const char *key_what,
+              char *err, size_t errlen)
+{
+    static char last[2 * 4096 + 2];
+    char e[ERRLEN + 256], pair[sizeof(last)];
+
+    if (cert == NULL && key == NULL)
+        return 0;
+    if (cert == NULL) {
+        snprintf(err, errlen, "%s: needs %s as well", key_what, cert_what);
+        return -1;
+    }
+    snprintf(pair, sizeof(pair), "%s%c%s", cert, 0x1f, key != NULL ? key : "");
+    if (strcmp(pair, last) == 0)
+        return 0;
+    if (tls_keypair_check(cert, key, e, sizeof(e)) < 0) {
+        snprintf(err, errlen, "%s: %s", cert_what, e);
+        return -1;
+    }
+    snprintf(last, sizeof(last), "%s", pair);
+    return 0;
+}
+
+/* Gives t its client certificate and key (replacing what it had); 0, or -1 without memory. */
+static int
+target_set_keypair(struct target *t, const char *cert, const char *key)
+{
+    free(t->cert);
+    free(t->key);
+    t->cert = cert != NULL ? strdup(cert) : NULL;
+    t->key = key != NULL ? strdup(key) : NULL;
+    return (cert != NULL && t->cert == NULL) || (key != NULL && t->key == NULL) ? -1 : 0;
+}
+
 /* A target from a URL string (already expanded) plus the per-check settings. */
 static int
 target_init(struct target *t, const char *name, const char *url, char *err, size_t errlen)
@@ -457,6 +512,14 @@ targets_from_config(struct settings *s, const struct cfg *cfg, char *err, size_t
             snprintf(err, errlen, "out of memory");
             return -1;
         }
+        if (keypair_check(cc->cert, cc->key, "cert", "key", e, sizeof(e)) < 0) {
+            snprintf(err, errlen, "%s:%d:%d: %s", cfg->path, cc->line, cc->col, e);
+            return -1;
+        }
+        if (target_set_keypair(t, cc->cert, cc->key) < 0) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
     }
     return 0;
 }
@@ -506,6 +569,8 @@ targets_apply_flags(struct settings *s, const struct flags *f, char *err, size_t
     const char *cacert = pick(f->cacert, "SSL_CERT_FILE", NULL);
     char e[ERRLEN];
 
+    if (keypair_check(f->cert, f->key, "--cert", "--key", err, errlen) < 0)
+        return -1;
     /* --cacert always, unless --insecure turns verification off; SSL_CERT_FILE, often set
      * image-wide, only when a TLS check verifies its peer. */
     if (cacert != NULL &&
@@ -518,6 +583,10 @@ targets_apply_flags(struct settings *s, const struct flags *f, char *err, size_t
     for (size_t i = 0; i < s->ntargets; i++) {
         struct target *t = &s->targets[i];
 
+        if (f->cert != NULL && target_set_keypair(t, f->cert, f->key) < 0) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
         if (f->expect_status != NULL &&
             status_set_parse(f->expect_status, &t->expect_status, e, sizeof(e)) < 0) {
             snprintf(err, errlen, "--expect-status: %s", e);
@@ -738,6 +807,8 @@ target_free(struct target *t)
     free(t->expect_body);
     http_headers_free(t->headers, t->nheaders);
     free(t->cacert);
+    free(t->cert);
+    free(t->key);
     memset(t, 0, sizeof(*t));
 }
 

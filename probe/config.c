@@ -40,8 +40,8 @@ static const char *const cfg_top_keys[] = {
 };
 
 static const char *const cfg_check_keys[] = {
-    "name",    "url",   "expect_status", "expect_body", "headers",
-    "timeout", "query", "insecure",      "cacert",      NULL,
+    "name",  "url",      "expect_status", "expect_body", "headers", "timeout",
+    "query", "insecure", "cacert",        "cert",        "key",     NULL,
 };
 
 static int cfg_vfail_at(struct cfg_ctx *c, size_t line, size_t col, const char *fmt, va_list ap)
@@ -517,16 +517,17 @@ cfg_check_status(struct cfg_ctx *c, const yaml_node_t *n, char **out)
     return 0;
 }
 
-/* The CA bundle must be there when the config is checked, not only when a handshake needs it. */
+/* A CA bundle or client certificate must be there when the config is checked, not only when a
+ * handshake needs it. */
 static int
-cfg_cacert(struct cfg_ctx *c, const yaml_node_t *n, char **out)
+cfg_file(struct cfg_ctx *c, const char *key, const yaml_node_t *n, char **out)
 {
     char e[CFG_QUOTE_LEN + 64];
 
-    if (cfg_string(c, "cacert", n, 0, out) < 0)
+    if (cfg_string(c, key, n, 0, out) < 0)
         return -1;
     if (file_readable(*out, e, sizeof(e)) < 0)
-        return cfg_fail(c, n, "cacert: %s", e);
+        return cfg_fail(c, n, "%s: %s", key, e);
     return 0;
 }
 
@@ -564,8 +565,12 @@ cfg_check(struct cfg_ctx *c, const yaml_node_t *map, struct cfg *cfg, size_t ind
             rc = cfg_string(c, key, v, 0, &chk->query);
         else if (strcmp(key, "insecure") == 0)
             rc = cfg_bool(c, key, v, &chk->insecure);
+        else if (strcmp(key, "cert") == 0)
+            rc = cfg_file(c, key, v, &chk->cert);
+        else if (strcmp(key, "key") == 0)
+            rc = cfg_file(c, key, v, &chk->key);
         else
-            rc = cfg_cacert(c, v, &chk->cacert);
+            rc = cfg_file(c, key, v, &chk->cacert);
         if (rc < 0)
             return -1;
     }
@@ -820,6 +825,8 @@ cfg_free(struct cfg *cfg)
         free(chk->expect_body);
         free(chk->query);
         free(chk->cacert);
+        free(chk->cert);
+        free(chk->key);
     }
     free(cfg->checks);
     free(cfg->path);

@@ -17,6 +17,8 @@ struct cfg_check {
     char *query;     /* mysql: overrides ?query= */
     int insecure;    /* -1 unset, 0 or 1 */
     char *cacert;    /* NULL: unset */
+    char *cert;      /* NULL: unset */
+    char *key;       /* NULL: unset */
     int line;        /* where the check's mapping starts (1-based) */
     int col;
 };

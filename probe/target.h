@@ -18,6 +18,8 @@ struct target {
     size_t nheaders;
     int insecure;
     char *cacert;
+    char *cert; /* TLS client certificate (PEM), NULL: none */
+    char *key;  /* its key (PEM), NULL: in the certificate file */
 };
 
 void target_free(struct target *t);

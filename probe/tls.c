@@ -10,7 +10,10 @@
  *     password hashing use none of them. With a TLS target they stay, so TLS failures keep
  *     OpenSSL's reason text and the system's TLS policy applies. */
 #include <openssl/crypto.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <stdio.h>
 
 #include "tls.h"
 
@@ -37,4 +40,73 @@ tls_preinit(const struct target *targets, size_t n)
                          OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS | OPENSSL_INIT_NO_LOAD_SSL_STRINGS |
                          OPENSSL_INIT_NO_ADD_ALL_CIPHERS | OPENSSL_INIT_NO_ADD_ALL_DIGESTS,
                      NULL);
+}
+
+/* A key that needs a passphrase cannot be used by a health check that nobody answers. */
+static int
+tls_no_passphrase(char *buf, int size, int rwflag, void *asked)
+{
+    (void)buf;
+    (void)size;
+    (void)rwflag;
+    *(int *)asked = 1;
+    return -1;
+}
+
+/* OpenSSL's reason for the last failure, or what. */
+static const char *
+tls_last_reason(const char *what)
+{
+    unsigned long e = ERR_peek_last_error();
+    const char *r = e != 0 ? ERR_reason_error_string(e) : NULL;
+
+    return r != NULL ? r : what;
+}
+
+int
+tls_keypair_check(const char *cert, const char *key, char *err, size_t errlen)
+{
+    const char *keyfile = key != NULL ? key : cert;
+    SSL_CTX *ctx;
+    int asked = 0, rc = -1;
+
+    OPENSSL_init_ssl(OPENSSL_INIT_NO_ATEXIT, NULL);
+    ctx = SSL_CTX_new(TLS_client_method());
+    if (ctx == NULL) {
+        snprintf(err, errlen, "cannot set up TLS: out of memory");
+        return -1;
+    }
+    SSL_CTX_set_default_passwd_cb(ctx, tls_no_passphrase);
+    SSL_CTX_set_default_passwd_cb_userdata(ctx, &asked);
+    ERR_clear_error();
+    if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+        snprintf(err, errlen, "cannot load the certificate \"%.200s\": %s", cert,
+                 tls_last_reason("not a PEM certificate"));
+        goto out;
+    }
+    ERR_clear_error();
+    if (SSL_CTX_use_PrivateKey_file(ctx, keyfile, SSL_FILETYPE_PEM) != 1) {
+        if (ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH)
+            snprintf(err, errlen, "the key \"%.200s\" does not match the certificate \"%.200s\"",
+                     keyfile, cert);
+        else if (asked)
+            snprintf(err, errlen, "the key \"%.200s\" is encrypted (give it without a passphrase)",
+                     keyfile);
+        else if (key == NULL)
+            snprintf(err, errlen, "no key in \"%.200s\" (name the key file too)", cert);
+        else
+            snprintf(err, errlen, "cannot load the key \"%.200s\": %s", keyfile,
+                     tls_last_reason("not a PEM key"));
+        goto out;
+    }
+    if (SSL_CTX_check_private_key(ctx) != 1) {
+        snprintf(err, errlen, "the key \"%.200s\" does not match the certificate \"%.200s\"",
+                 keyfile, cert);
+        goto out;
+    }
+    rc = 0;
+out:
+    ERR_clear_error();
+    SSL_CTX_free(ctx);
+    return rc;
 }

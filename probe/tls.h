@@ -9,4 +9,9 @@
 /* Call before any library (libcurl, Connector/C) touches OpenSSL. */
 void tls_preinit(const struct target *targets, size_t n);
 
+/* Loads a client certificate (PEM, with its chain) and its key (PEM; NULL: the key is in the
+ * certificate file) the way the TLS handshake will, so that a missing, unreadable, mismatched
+ * or encrypted key is one error line before any check starts. 0, or -1 with err. */
+int tls_keypair_check(const char *cert, const char *key, char *err, size_t errlen);
+
 #endif

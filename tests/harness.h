@@ -60,6 +60,10 @@ struct harness_pki {
     char key[HARNESS_PATH];
     char self_cert[HARNESS_PATH];
     char self_key[HARNESS_PATH];
+    /* A client certificate the CA signed (mTLS), its key, and the key under a passphrase. */
+    char client_cert[HARNESS_PATH];
+    char client_key[HARNESS_PATH];
+    char client_key_enc[HARNESS_PATH];
 };
 
 struct harness_redis {
@@ -159,6 +163,9 @@ int harness_mysql_start(struct harness_mysql *m, const struct harness_pki *pki, 
 int harness_httpd_start(struct harness_httpd *h, const char *helpers_dir, char *err, size_t errlen);
 int harness_https_start(struct harness_https *h, const char *cert, const char *key, char *err,
                         size_t errlen);
+/* The same, requiring a client certificate signed by client_ca (NULL: none asked for). */
+int harness_https_mtls_start(struct harness_https *h, const char *cert, const char *key,
+                             const char *client_ca, char *err, size_t errlen);
 /* SIGTERM to the process group, SIGKILL after a few seconds, reap, remove the temp dir. */
 void harness_proc_stop(struct harness_proc *p);
 /* Stops every server and removes every temp dir this process started and still owns. */

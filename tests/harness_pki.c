@@ -20,6 +20,10 @@ static const char openssl_cnf[] = "[req]\n"
                                   "subjectAltName = IP:127.0.0.1, IP:::1, DNS:localhost\n"
                                   "subjectKeyIdentifier = hash\n"
                                   "authorityKeyIdentifier = keyid\n"
+                                  "[client_ext]\n"
+                                  "basicConstraints = critical, CA:FALSE\n"
+                                  "keyUsage = critical, digitalSignature\n"
+                                  "extendedKeyUsage = clientAuth\n"
                                   "[self_ext]\n"
                                   "basicConstraints = critical, CA:FALSE\n"
                                   "keyUsage = critical, digitalSignature, keyEncipherment\n"
@@ -46,6 +50,9 @@ harness_pki_create(struct harness_pki *pki, char *err, size_t errlen)
     harness_pathf(pki->key, sizeof(pki->key), "%s/server.key", pki->dir);
     harness_pathf(pki->self_cert, sizeof(pki->self_cert), "%s/self.pem", pki->dir);
     harness_pathf(pki->self_key, sizeof(pki->self_key), "%s/self.key", pki->dir);
+    harness_pathf(pki->client_cert, sizeof(pki->client_cert), "%s/client.pem", pki->dir);
+    harness_pathf(pki->client_key, sizeof(pki->client_key), "%s/client.key", pki->dir);
+    harness_pathf(pki->client_key_enc, sizeof(pki->client_key_enc), "%s/client-enc.key", pki->dir);
     if (harness_write_file(cnf, openssl_cnf, err, errlen) == -1)
         goto fail;
     {
@@ -99,9 +106,33 @@ harness_pki_create(struct harness_pki *pki, char *err, size_t errlen)
             "self.pem",      "-days",   "3",        "-subj",
             "/CN=127.0.0.1", "-config", cnf,        "-extensions",
             "self_ext",      NULL};
-        const char *const *steps[] = {ca, req, sign, self};
+        const char *const client_req[] = {"openssl",
+                                          "req",
+                                          "-new",
+                                          "-newkey",
+                                          "ec",
+                                          "-pkeyopt",
+                                          "ec_paramgen_curve:prime256v1",
+                                          "-nodes",
+                                          "-keyout",
+                                          "client.key",
+                                          "-out",
+                                          "client.csr",
+                                          "-subj",
+                                          "/CN=probe client",
+                                          "-config",
+                                          cnf,
+                                          NULL};
+        const char *const client_sign[] = {
+            "openssl",    "x509",     "-req",        "-in",         "client.csr", "-CA", "ca.pem",
+            "-CAkey",     "ca.key",   "-set_serial", "4343",        "-days",      "3",   "-out",
+            "client.pem", "-extfile", cnf,           "-extensions", "client_ext", NULL};
+        const char *const client_enc[] = {
+            "openssl",  "pkey",           "-in",  "client.key",     "-aes256",
+            "-passout", "pass:Cli-pp-77", "-out", "client-enc.key", NULL};
+        const char *const *steps[] = {ca, req, sign, self, client_req, client_sign, client_enc};
 
-        for (i = 0; i < 4; i++) {
+        for (i = 0; i < (int)(sizeof(steps) / sizeof(steps[0])); i++) {
             if (harness_run_logged(steps[i], pki->dir, log_path, 20000, err, errlen) == -1)
                 goto fail;
         }

@@ -530,10 +530,26 @@ int
 harness_https_start(struct harness_https *h, const char *cert, const char *key, char *err,
                     size_t errlen)
 {
+    return harness_https_mtls_start(h, cert, key, NULL, err, errlen);
+}
+
+int
+harness_https_mtls_start(struct harness_https *h, const char *cert, const char *key,
+                         const char *client_ca, char *err, size_t errlen)
+{
     char accept[64];
-    const char *const argv[] = {"openssl", "s_server", "-accept", accept,   "-cert", cert,
-                                "-key",    key,        "-www",    "-quiet", NULL};
+    const char *argv[16] = {"openssl", "s_server", "-accept", accept,   "-cert", cert,
+                            "-key",    key,        "-www",    "-quiet", NULL};
     int attempt;
+
+    if (client_ca != NULL) {
+        /* -Verify: a client certificate from client_ca is required, not just asked for. */
+        argv[10] = "-Verify";
+        argv[11] = "1";
+        argv[12] = "-CAfile";
+        argv[13] = client_ca;
+        argv[14] = NULL;
+    }
 
     for (attempt = 0; attempt < START_ATTEMPTS; attempt++) {
         if (harness_make_tempdir(&h->proc, "https", err, errlen) == -1)

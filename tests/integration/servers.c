@@ -28,7 +28,7 @@ static struct harness_pki pki;
 static struct harness_mysql mysql;
 static struct harness_redis redis, redis_replica, redis_orphan;
 static struct harness_httpd httpd;
-static struct harness_https https, https_self;
+static struct harness_https https, https_self, https_mtls;
 static char setup_errors[4096];
 
 static void
@@ -66,6 +66,10 @@ start_http(void)
         setup_failed(err);
     if (harness_https_start(&https_self, pki.self_cert, pki.self_key, err, sizeof(err)) == 0)
         export_int("PT_HTTPS_SELF_PORT", https_self.port);
+    else
+        setup_failed(err);
+    if (harness_https_mtls_start(&https_mtls, pki.cert, pki.key, pki.ca, err, sizeof(err)) == 0)
+        export_int("PT_HTTPS_MTLS_PORT", https_mtls.port);
     else
         setup_failed(err);
 }
@@ -120,6 +124,10 @@ ReportHook(PRE_ALL)(struct criterion_test_set *set)
     if (harness_pki_create(&pki, err, sizeof(err)) == 0) {
         setenv("PT_HTTPS_CA", pki.ca, 1);
         setenv("PT_TLS_SELF_CERT", pki.self_cert, 1);
+        setenv("PT_TLS_SELF_KEY", pki.self_key, 1);
+        setenv("PT_CLIENT_CERT", pki.client_cert, 1);
+        setenv("PT_CLIENT_KEY", pki.client_key, 1);
+        setenv("PT_CLIENT_KEY_ENC", pki.client_key_enc, 1);
     } else {
         setup_failed(err);
     }

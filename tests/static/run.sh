@@ -120,6 +120,12 @@ mkdir -p "$pki"
     printf 'subjectAltName=DNS:web.test,DNS:db.test,IP:127.0.0.1\n' >srv.ext
     openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
         -extfile srv.ext -out srv.crt
+    # A client certificate from the CA, for the mTLS server.
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=probe-client \
+        -keyout client.key -out client.csr
+    printf 'extendedKeyUsage=clientAuth\n' >client.ext
+    openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+        -extfile client.ext -out client.crt
     # The same names, from a CA nobody trusts.
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
         -subj /CN=web.test -addext subjectAltName=DNS:web.test,IP:127.0.0.1 \
@@ -196,6 +202,12 @@ openssl s_server -accept "127.0.0.1:$https_port" -cert "$pki/srv.crt" -key "$pki
     -www -quiet >"$tmp/https.log" 2>&1 &
 pids="$pids $!"
 wait_listen "$https_port" $! "openssl s_server" "$tmp/https.log"
+
+mtls_port=$(free_port)
+openssl s_server -accept "127.0.0.1:$mtls_port" -cert "$pki/srv.crt" -key "$pki/srv.key" \
+    -Verify 1 -CAfile "$pki/ca.crt" -www -quiet >"$tmp/mtls.log" 2>&1 &
+pids="$pids $!"
+wait_listen "$mtls_port" $! "openssl s_server (client certificates)" "$tmp/mtls.log"
 
 other_port=$(free_port)
 openssl s_server -accept "127.0.0.1:$other_port" -cert "$pki/other.crt" -key "$pki/other.key" \
@@ -323,6 +335,19 @@ expect "HTTPS by address with --cacert" 0 '^PASS https .* 200 '
 
 in_root check "https://web.test:$other_port/"
 expect "HTTPS from an unknown CA fails" 1 '^FAIL https .*tls: '
+
+# mTLS: the client certificate and key go into the root only now (the root's own contents
+# were checked above).
+mkdir -p "$root/etc/probe"
+cp "$pki/client.crt" "$pki/client.key" "$root/etc/probe/"
+chmod a+r "$root/etc/probe/client.crt" "$root/etc/probe/client.key"
+in_root check --cert /etc/probe/client.crt --key /etc/probe/client.key \
+    "https://web.test:$mtls_port/"
+expect "HTTPS with a client certificate (mTLS) passes" 0 '^PASS https .* 200 '
+in_root check "https://web.test:$mtls_port/"
+expect "HTTPS without the client certificate the server requires fails" 1 '^FAIL https '
+in_root check --cert /etc/probe/client.crt --key /etc/probe/nope.key "https://web.test:$mtls_port/"
+expect "a missing client key is one line before any check" 1 '^probe: --cert: cannot load the key'
 
 in_root check "redis://:wrong-password@cache.test:$redis_port/0"
 expect "Redis with a wrong password fails" 1 '^FAIL redis .*(WRONGPASS|invalid password)'

@@ -325,6 +325,10 @@ ParameterizedTestParameters(config, bad_file_names_line_and_column)
         {"checks:\n  - url: http://a/\n    query: ''\n",
          "probe.yml:3:12: ", "query: must not be empty"},
         {"listen: \"a\\0b\"\n", "probe.yml:1:9: ", "listen: value contains a NUL byte"},
+        {"checks:\n  - url: https://a/\n    cert: /nonexistent/client.pem\n",
+         "probe.yml:3:11: ", "cert: cannot read \"/nonexistent/client.pem\""},
+        {"checks:\n  - url: https://a/\n    key: /nonexistent/client.key\n",
+         "probe.yml:3:10: ", "key: cannot read \"/nonexistent/client.key\""},
         /* missing url */
         {"checks:\n  - name: app\n    query: SELECT 1\n",
          "probe.yml:2:5: ", "check \"app\" has no url"},
