@@ -28,7 +28,7 @@ STATIC_SYMS=build/static/probe-static.unstripped
 DYN=build/probe
 RUNNER=build/bench/runner
 PLUGINS=/usr/lib/nagios/plugins
-export REDIS_PASSWORD=bench-redis-pw MYSQL_PASSWORD=bench-mysql-pw
+export REDIS_PASSWORD=bench-redis-pw MYSQL_PASSWORD=bench-mysql-pw PG_PASSWORD=bench-pg-pw
 export REDISCLI_AUTH=$REDIS_PASSWORD MYSQL_PWD=$MYSQL_PASSWORD
 MYSQL_USER=bench
 MYSQL_DB=app
@@ -145,6 +145,26 @@ EOF
         -u "$MYSQL_USER" -e 'SELECT 1' "$MYSQL_DB"
 }
 
+# Debian's postgresql, SCRAM over TCP; as root it runs as the postgres user.
+start_postgres() {
+    local d=$TMP/pg bin as=()
+    bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+    [ "$(id -u)" != 0 ] || as=(setpriv --reuid=postgres --regid=postgres --clear-groups --)
+    mkdir -p "$d"
+    [ "$(id -u)" != 0 ] || { chmod 711 "$TMP" && chown postgres "$d"; }
+    "${as[@]}" "$bin/initdb" -D "$d/data" -U postgres -A trust -E UTF8 -N --no-instructions \
+        >"$d/initdb.log" 2>&1 || die "initdb failed: $(tail -5 "$d/initdb.log")"
+    printf 'local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n' >"$d/data/pg_hba.conf"
+    printf "CREATE ROLE %s LOGIN PASSWORD '%s';\nCREATE DATABASE %s OWNER %s;\n" "$MYSQL_USER" \
+        "$PG_PASSWORD" "$MYSQL_DB" "$MYSQL_USER" |
+        "${as[@]}" "$bin/postgres" --single -D "$d/data" postgres >"$d/single.log" 2>&1 ||
+        die "postgres --single failed: $(tail -5 "$d/single.log")"
+    "${as[@]}" "$bin/postgres" -D "$d/data" -c port="$PG_PORT" -c listen_addresses=127.0.0.1 \
+        -c unix_socket_directories="$d" -c fsync=off >"$d/server.log" 2>&1 &
+    PIDS+=("$!")
+    wait_until postgres "$DYN" check "$PG_URL"
+}
+
 start_servers() {
     HTTP_PORT=$(free_port)
     REDIS_PORT=$(free_port)
@@ -152,10 +172,13 @@ start_servers() {
     HTTP_URL=http://127.0.0.1:$HTTP_PORT/health
     REDIS_URL="redis://:\${REDIS_PASSWORD}@127.0.0.1:$REDIS_PORT"
     MYSQL_URL="mysql://$MYSQL_USER:\${MYSQL_PASSWORD}@127.0.0.1:$MYSQL_PORT/$MYSQL_DB"
-    say "-- servers: nginx :$HTTP_PORT, redis :$REDIS_PORT, mariadb :$MYSQL_PORT"
+    PG_PORT=$(free_port)
+    PG_URL="postgres://$MYSQL_USER:\${PG_PASSWORD}@127.0.0.1:$PG_PORT/$MYSQL_DB?sslmode=disable"
+    say "-- servers: nginx :$HTTP_PORT, redis :$REDIS_PORT, mariadb :$MYSQL_PORT, postgres :$PG_PORT"
     start_nginx
     start_redis
     start_mariadb
+    start_postgres
 }
 
 # ---- one-shot checks ----
@@ -186,6 +209,13 @@ runner_args() {
     ARGS+=(mysql:mysqladmin "${MYSQLADMIN[@]}" "$MYSQL_PORT" ping ---
         mysql:check_mysql "$PLUGINS/check_mysql" -H 127.0.0.1 -P "$MYSQL_PORT" -u "$MYSQL_USER"
         -p "$MYSQL_PASSWORD" -d "$MYSQL_DB" ---)
+    # pg_isready only asks whether the server takes logins; psql logs in and runs the query.
+    for b in "$STATIC" "$DYN"; do
+        ARGS+=("postgres:${b#build/}" "$b" check "$PG_URL" ---)
+    done
+    ARGS+=(postgres:pg_isready pg_isready -h 127.0.0.1 -p "$PG_PORT" -U "$MYSQL_USER" ---
+        "postgres:psql -c 'SELECT 1'" env PGPASSWORD="$PG_PASSWORD" PGSSLMODE=disable psql -X -q
+        -h 127.0.0.1 -p "$PG_PORT" -U "$MYSQL_USER" -d "$MYSQL_DB" -c 'SELECT 1' ---)
     for b in "$STATIC" "$DYN"; do
         ARGS+=("three:${b#build/}" "$b" check "${three[@]}" ---)
     done
@@ -207,7 +237,7 @@ program_files() {
 evict_page_cache() {
     local p f
     for p in "$STATIC" "$DYN" curl wget "$PLUGINS/check_http" "$PLUGINS/check_mysql" python3 \
-        redis-cli mysqladmin sh /bin/true nginx; do
+        redis-cli mysqladmin pg_isready psql sh /bin/true nginx; do
         f=$(command -v "$p") || continue
         program_files "$f"
     done | sort -u >"$TMP/evict.files"
@@ -344,7 +374,8 @@ checks_table() {
           if (!(g[1] in seen)) { seen[g[1]] = 1; order[++ng] = g[1] } }
         END {
             title["http"] = "One HTTP check"; title["redis"] = "One Redis check"
-            title["mysql"] = "One MySQL check"; title["three"] = "Three checks (HTTP, MySQL, Redis)"
+            title["mysql"] = "One MySQL check"; title["postgres"] = "One PostgreSQL check"
+            title["three"] = "Three checks (HTTP, MySQL, Redis)"
             title["floor"] = "Process exec floor (ratio to the one HTTP check of probe-static)"
             base["floor"] = base["http"]
             for (k = 1; k <= ng; k++) {
@@ -414,6 +445,11 @@ summary() {
         "$(field mysql:check_mysql 3)" "$(ratio "$(field mysql:probe-static 3)" "$(field mysql:check_mysql 3)")"
     pd=$(field 'three:probe-static' 3)
     hc=$(field 'three:shell chain' 3)
+    printf '1 PostgreSQL check: probe-static %.2f ms, pg_isready %.2f ms (ratio %s), psql %.2f ms (ratio %s)\n' \
+        "$(field postgres:probe-static 3)" "$(field postgres:pg_isready 3)" \
+        "$(ratio "$(field postgres:probe-static 3)" "$(field postgres:pg_isready 3)")" \
+        "$(field "postgres:psql -c 'SELECT 1'" 3)" \
+        "$(ratio "$(field postgres:probe-static 3)" "$(field "postgres:psql -c 'SELECT 1'" 3)")"
     printf '3 checks: probe %.2f ms, shell chain %.2f ms, ratio %s\n' "$pd" "$hc" "$(ratio "$pd" "$hc")"
     printf 'exec floor: /bin/true %.2f ms\n' "$(field floor:/bin/true 3)"
     rps_p=$(serve_field load probe-static 3)

@@ -6,7 +6,7 @@
 # make bench-profile: callgrind instruction counts (and `perf stat`) of one-shot checks with
 # the dynamic build; writes bench/profile.md.
 
-PKGS_BENCH := $(sort $(PKGS_BUILD) nginx-light redis-server redis-tools mariadb-server \
+PKGS_BENCH := $(sort $(PKGS_BUILD) nginx-light redis-server redis-tools mariadb-server postgresql \
               mariadb-client wrk curl wget monitoring-plugins-basic monitoring-plugins-standard \
               python3 valgrind procps)
 

@@ -8,7 +8,7 @@
 # JSON and clean-text checks of test_badinput.c.
 FLT_SRCS  := $(wildcard tests/faults/*.c) $(HARNESS_SRCS) probe/text.c
 PKGS_FAULTS := $(PKGS_BUILD) libcriterion-dev iptables iproute2 util-linux redis-server \
-               mariadb-server mariadb-client procps
+               mariadb-server mariadb-client postgresql procps
 
 .PHONY: test-faults deps-faults
 

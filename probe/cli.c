@@ -503,9 +503,13 @@ targets_from_config(struct settings *s, const struct cfg *cfg, char *err, size_t
             }
         }
         t->timeout_ms = cc->timeout_ms;
-        if (cc->query != NULL && url_opt_set(&t->url, "query", cc->query, e, sizeof(e)) < 0) {
-            snprintf(err, errlen, "%s:%d:%d: %s", cfg->path, cc->line, cc->col, e);
-            return -1;
+        for (size_t o = 0; o < cc->nopts; o++) {
+            const struct cfg_kind_opt *ko = &cc->opts[o];
+
+            if (url_opt_set(&t->url, ko->key, ko->value, e, sizeof(e)) < 0) {
+                snprintf(err, errlen, "%s:%d:%d: %s", cfg->path, ko->line, ko->col, e);
+                return -1;
+            }
         }
         t->insecure = cc->insecure > 0;
         if (cc->cacert != NULL && (t->cacert = strdup(cc->cacert)) == NULL) {

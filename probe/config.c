@@ -40,9 +40,37 @@ static const char *const cfg_top_keys[] = {
 };
 
 static const char *const cfg_check_keys[] = {
-    "name",  "url",      "expect_status", "expect_body", "headers", "timeout",
-    "query", "insecure", "cacert",        "cert",        "key",     NULL,
+    "name",     "url",    "expect_status", "expect_body", "headers", "timeout",
+    "insecure", "cacert", "cert",          "key",         NULL,
 };
+
+/* The check keys: the fixed ones, then every kind option flagged KIND_OPT_CONFIG (each key
+ * once, whichever kinds share it), so the registry alone decides which kind keys exist. */
+static const char *const *
+cfg_check_key_list(void)
+{
+    static const char *list[48];
+    size_t n = 0;
+
+    if (list[0] != NULL)
+        return list;
+    for (size_t i = 0; cfg_check_keys[i] != NULL; i++)
+        list[n++] = cfg_check_keys[i];
+    for (size_t k = 0; k < kinds_count; k++) {
+        for (const struct kind_option *o = kinds[k]->options; o != NULL && o->key != NULL; o++) {
+            size_t j = 0;
+
+            if (!(o->flags & KIND_OPT_CONFIG))
+                continue;
+            while (j < n && strcmp(list[j], o->key) != 0)
+                j++;
+            if (j == n && n + 1 < sizeof(list) / sizeof(list[0]))
+                list[n++] = o->key;
+        }
+    }
+    list[n] = NULL;
+    return list;
+}
 
 static int cfg_vfail_at(struct cfg_ctx *c, size_t line, size_t col, const char *fmt, va_list ap)
     __attribute__((format(printf, 4, 0)));
@@ -531,6 +559,34 @@ cfg_file(struct cfg_ctx *c, const char *key, const yaml_node_t *n, char **out)
     return 0;
 }
 
+/* A kind's option as a check key: kept as text with its position; which kind takes it, and
+ * whether the value is one it allows, is known once the URL is parsed (cli.c). */
+static int
+cfg_kind_opt(struct cfg_ctx *c, const char *key, const yaml_node_t *v, struct cfg_check *chk)
+{
+    struct cfg_kind_opt *o = &chk->opts[chk->nopts];
+
+    if (chk->nopts >= CFG_KIND_OPTS_MAX)
+        return cfg_fail(c, v, "%s: too many options for one check", key);
+    if (cfg_string(c, key, v, 0, &o->value) < 0)
+        return -1;
+    o->key = key;
+    o->line = (int)v->start_mark.line + 1;
+    o->col = (int)v->start_mark.column + 1;
+    chk->nopts++;
+    return 0;
+}
+
+const char *
+cfg_check_opt(const struct cfg_check *chk, const char *key)
+{
+    for (size_t i = 0; i < chk->nopts; i++) {
+        if (strcmp(chk->opts[i].key, key) == 0)
+            return chk->opts[i].value;
+    }
+    return NULL;
+}
+
 static int
 cfg_check(struct cfg_ctx *c, const yaml_node_t *map, struct cfg *cfg, size_t index)
 {
@@ -547,7 +603,7 @@ cfg_check(struct cfg_ctx *c, const yaml_node_t *map, struct cfg *cfg, size_t ind
         const char *key;
         int rc;
 
-        if (cfg_key(c, map, pair, cfg_check_keys, "check key", &key) < 0)
+        if (cfg_key(c, map, pair, cfg_check_key_list(), "check key", &key) < 0)
             return -1;
         if (strcmp(key, "name") == 0)
             rc = cfg_check_name(c, v, cfg, index, &chk->name);
@@ -561,16 +617,14 @@ cfg_check(struct cfg_ctx *c, const yaml_node_t *map, struct cfg *cfg, size_t ind
             rc = cfg_headers(c, v, chk);
         else if (strcmp(key, "timeout") == 0)
             rc = cfg_duration(c, key, v, &chk->timeout_ms);
-        else if (strcmp(key, "query") == 0)
-            rc = cfg_string(c, key, v, 0, &chk->query);
         else if (strcmp(key, "insecure") == 0)
             rc = cfg_bool(c, key, v, &chk->insecure);
-        else if (strcmp(key, "cert") == 0)
-            rc = cfg_file(c, key, v, &chk->cert);
+        else if (strcmp(key, "cacert") == 0 || strcmp(key, "cert") == 0)
+            rc = cfg_file(c, key, v, strcmp(key, "cert") == 0 ? &chk->cert : &chk->cacert);
         else if (strcmp(key, "key") == 0)
             rc = cfg_file(c, key, v, &chk->key);
         else
-            rc = cfg_file(c, key, v, &chk->cacert);
+            rc = cfg_kind_opt(c, key, v, chk);
         if (rc < 0)
             return -1;
     }
@@ -823,7 +877,8 @@ cfg_free(struct cfg *cfg)
         free(chk->url);
         free(chk->expect_status);
         free(chk->expect_body);
-        free(chk->query);
+        for (size_t o = 0; o < chk->nopts; o++)
+            free(chk->opts[o].value);
         free(chk->cacert);
         free(chk->cert);
         free(chk->key);

@@ -6,6 +6,17 @@
 
 #include "http.h"
 
+#define CFG_KIND_OPTS_MAX 8
+
+/* A kind's option given as a check key (one flagged KIND_OPT_CONFIG: query, role...); it
+ * replaces what the URL says, once the URL tells which kind the check is. */
+struct cfg_kind_opt {
+    const char *key; /* the kind's own key string */
+    char *value;     /* expanded */
+    int line;        /* where the value is, for errors (1-based) */
+    int col;
+};
+
 struct cfg_check {
     char *name;          /* NULL: derived from the scheme later */
     char *url;           /* expanded */
@@ -14,12 +25,13 @@ struct cfg_check {
     struct http_header *headers;
     size_t nheaders;
     long timeout_ms; /* 0: unset */
-    char *query;     /* mysql: overrides ?query= */
     int insecure;    /* -1 unset, 0 or 1 */
     char *cacert;    /* NULL: unset */
     char *cert;      /* NULL: unset */
     char *key;       /* NULL: unset */
-    int line;        /* where the check's mapping starts (1-based) */
+    struct cfg_kind_opt opts[CFG_KIND_OPTS_MAX];
+    size_t nopts;
+    int line; /* where the check's mapping starts (1-based) */
     int col;
 };
 
@@ -40,5 +52,7 @@ int cfg_load_file(const char *path, struct cfg *cfg, char *err, size_t errlen);
 int cfg_load_string(const char *name, const char *text, size_t len, struct cfg *cfg, char *err,
                     size_t errlen);
 void cfg_free(struct cfg *cfg);
+/* The value of a kind option given as a check key, NULL when not given. */
+const char *cfg_check_opt(const struct cfg_check *chk, const char *key);
 
 #endif

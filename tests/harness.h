@@ -43,6 +43,15 @@
 #define HARNESS_MYSQL_ED25519_USER "edprobe"
 #define HARNESS_MYSQL_ED25519_PASSWORD "Edp-pw-6f2b90"
 
+#define HARNESS_PG_DB "app"
+#define HARNESS_PG_USER "app" /* SCRAM-SHA-256 */
+#define HARNESS_PG_PASSWORD "Pgs-pw-8a41c7"
+#define HARNESS_PG_MD5_USER "oldapp" /* md5 */
+#define HARNESS_PG_MD5_PASSWORD "Pgm-pw-27d9e3"
+#define HARNESS_PG_PCT_USER "pctuser"
+#define HARNESS_PG_PCT_PASSWORD "p@ss:w/rd%7"
+#define HARNESS_PG_PCT_PASSWORD_URL "p%40ss%3Aw%2Frd%257"
+
 /* A server process and the temporary directory it owns. The process leads its own process
  * group, so stopping it also stops anything it forked. */
 struct harness_proc {
@@ -51,8 +60,9 @@ struct harness_proc {
     char dir[HARNESS_PATH]; /* mkdtemp'd, "" when none; removed on stop */
 };
 
-/* A throwaway CA, a server certificate it signed (SAN IP:127.0.0.1, IP:::1, DNS:localhost)
- * and an unrelated self-signed certificate for the same names. */
+/* A throwaway CA, a server certificate it signed (SAN IP:127.0.0.1, IP:::1, DNS:localhost),
+ * one it signed for names only (DNS:localhost, DNS:db.test) and an unrelated self-signed
+ * certificate for the first one's names. */
 struct harness_pki {
     char dir[HARNESS_PATH];
     char ca[HARNESS_PATH];
@@ -60,6 +70,8 @@ struct harness_pki {
     char key[HARNESS_PATH];
     char self_cert[HARNESS_PATH];
     char self_key[HARNESS_PATH];
+    char dns_cert[HARNESS_PATH];
+    char dns_key[HARNESS_PATH];
     /* A client certificate the CA signed (mTLS), its key, and the key under a passphrase. */
     char client_cert[HARNESS_PATH];
     char client_key[HARNESS_PATH];
@@ -88,6 +100,20 @@ struct harness_mysql {
      * they override the harness's own (e.g. "--max-connections=2"). At most 8. */
     const char *const *extra_args;
     double install_ms;
+    double start_ms;
+};
+
+/* A PostgreSQL server (Debian's postgresql package) in its own temp dir: the users of harness.h
+ * and database app, listening on 127.0.0.1 and a unix socket in proc.dir. */
+struct harness_postgres {
+    struct harness_proc proc;
+    int port;
+    char socket_dir[HARNESS_PATH]; /* the unix socket's directory (proc.dir) */
+    char log[HARNESS_PATH];        /* the server's own log (stderr) */
+    /* Set before start, all optional: */
+    const struct harness_pki *pki;          /* TLS with pki->dns_cert, and hostssl lines only */
+    const struct harness_postgres *primary; /* a standby of it (pg_basebackup -R) */
+    int cold;                               /* a standby with hot_standby off: logins get 57P03 */
     double start_ms;
 };
 
@@ -161,6 +187,9 @@ int harness_redis_start(struct harness_redis *r, char *err, size_t errlen);
 int harness_mysql_start(struct harness_mysql *m, const struct harness_pki *pki, char *err,
                         size_t errlen);
 int harness_httpd_start(struct harness_httpd *h, const char *helpers_dir, char *err, size_t errlen);
+int harness_postgres_start(struct harness_postgres *pg, char *err, size_t errlen);
+/* The size of pg's log now: what a test reads past it was logged after this point. */
+long harness_postgres_log_mark(const struct harness_postgres *pg);
 int harness_https_start(struct harness_https *h, const char *cert, const char *key, char *err,
                         size_t errlen);
 /* The same, requiring a client certificate signed by client_ca (NULL: none asked for). */

@@ -24,17 +24,53 @@ static const char openssl_cnf[] = "[req]\n"
                                   "basicConstraints = critical, CA:FALSE\n"
                                   "keyUsage = critical, digitalSignature\n"
                                   "extendedKeyUsage = clientAuth\n"
+                                  "[dns_ext]\n"
+                                  "basicConstraints = critical, CA:FALSE\n"
+                                  "keyUsage = critical, digitalSignature, keyEncipherment\n"
+                                  "extendedKeyUsage = serverAuth\n"
+                                  "subjectAltName = DNS:localhost, DNS:db.test\n"
+                                  "subjectKeyIdentifier = hash\n"
+                                  "authorityKeyIdentifier = keyid\n"
                                   "[self_ext]\n"
                                   "basicConstraints = critical, CA:FALSE\n"
                                   "keyUsage = critical, digitalSignature, keyEncipherment\n"
                                   "extendedKeyUsage = serverAuth\n"
                                   "subjectAltName = IP:127.0.0.1, IP:::1, DNS:localhost\n";
 
+/* The client key under a passphrase: probe must refuse it with one line. */
+static const char *const client_enc_argv[] = {
+    "openssl",  "pkey",           "-in",  "client.key",     "-aes256",
+    "-passout", "pass:Cli-pp-77", "-out", "client-enc.key", NULL};
+
+/* NAME.key and NAME.pem in dir: a key and a certificate the CA signs with the extensions ext. */
+static int
+pki_issue(const char *dir, const char *cnf, const char *name, const char *subj, const char *serial,
+          const char *ext, char *err, size_t errlen)
+{
+    char key[64], csr[64], pem[64], log_path[HARNESS_PATH + 16];
+    const char *const req[] = {
+        "openssl", "req",     "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+        "-nodes",  "-keyout", key,    "-out",    csr,  "-subj",    subj,
+        "-config", cnf,       NULL};
+    const char *const sign[] = {"openssl",  "x509",   "-req",        "-in",    csr,
+                                "-CA",      "ca.pem", "-CAkey",      "ca.key", "-set_serial",
+                                serial,     "-days",  "3",           "-out",   pem,
+                                "-extfile", cnf,      "-extensions", ext,      NULL};
+
+    snprintf(key, sizeof(key), "%s.key", name);
+    snprintf(csr, sizeof(csr), "%s.csr", name);
+    snprintf(pem, sizeof(pem), "%s.pem", name);
+    snprintf(log_path, sizeof(log_path), "%s/openssl.log", dir);
+    if (harness_run_logged(req, dir, log_path, 20000, err, errlen) == -1)
+        return -1;
+    return harness_run_logged(sign, dir, log_path, 20000, err, errlen);
+}
+
 int
 harness_pki_create(struct harness_pki *pki, char *err, size_t errlen)
 {
     struct harness_proc tmp;
-    char cnf[HARNESS_PATH + 16], csr[HARNESS_PATH + 16], log_path[HARNESS_PATH + 16];
+    char cnf[HARNESS_PATH + 16], log_path[HARNESS_PATH + 16];
     int i;
 
     memset(pki, 0, sizeof(*pki));
@@ -43,7 +79,6 @@ harness_pki_create(struct harness_pki *pki, char *err, size_t errlen)
     snprintf(pki->dir, sizeof(pki->dir), "%s", tmp.dir);
     harness_reg_add(0, pki->dir);
     snprintf(cnf, sizeof(cnf), "%s/openssl.cnf", pki->dir);
-    snprintf(csr, sizeof(csr), "%s/server.csr", pki->dir);
     snprintf(log_path, sizeof(log_path), "%s/openssl.log", pki->dir);
     harness_pathf(pki->ca, sizeof(pki->ca), "%s/ca.pem", pki->dir);
     harness_pathf(pki->cert, sizeof(pki->cert), "%s/server.pem", pki->dir);
@@ -53,6 +88,8 @@ harness_pki_create(struct harness_pki *pki, char *err, size_t errlen)
     harness_pathf(pki->client_cert, sizeof(pki->client_cert), "%s/client.pem", pki->dir);
     harness_pathf(pki->client_key, sizeof(pki->client_key), "%s/client.key", pki->dir);
     harness_pathf(pki->client_key_enc, sizeof(pki->client_key_enc), "%s/client-enc.key", pki->dir);
+    harness_pathf(pki->dns_cert, sizeof(pki->dns_cert), "%s/dns.pem", pki->dir);
+    harness_pathf(pki->dns_key, sizeof(pki->dns_key), "%s/dns.key", pki->dir);
     if (harness_write_file(cnf, openssl_cnf, err, errlen) == -1)
         goto fail;
     {
@@ -78,27 +115,6 @@ harness_pki_create(struct harness_pki *pki, char *err, size_t errlen)
                                   "-extensions",
                                   "ca_ext",
                                   NULL};
-        const char *const req[] = {"openssl",
-                                   "req",
-                                   "-new",
-                                   "-newkey",
-                                   "ec",
-                                   "-pkeyopt",
-                                   "ec_paramgen_curve:prime256v1",
-                                   "-nodes",
-                                   "-keyout",
-                                   "server.key",
-                                   "-out",
-                                   "server.csr",
-                                   "-subj",
-                                   "/CN=127.0.0.1",
-                                   "-config",
-                                   cnf,
-                                   NULL};
-        const char *const sign[] = {
-            "openssl",    "x509",     "-req",        "-in",         "server.csr", "-CA", "ca.pem",
-            "-CAkey",     "ca.key",   "-set_serial", "4242",        "-days",      "3",   "-out",
-            "server.pem", "-extfile", cnf,           "-extensions", "server_ext", NULL};
         const char *const self[] = {
             "openssl",       "req",     "-x509",    "-new",
             "-newkey",       "ec",      "-pkeyopt", "ec_paramgen_curve:prime256v1",
@@ -106,37 +122,21 @@ harness_pki_create(struct harness_pki *pki, char *err, size_t errlen)
             "self.pem",      "-days",   "3",        "-subj",
             "/CN=127.0.0.1", "-config", cnf,        "-extensions",
             "self_ext",      NULL};
-        const char *const client_req[] = {"openssl",
-                                          "req",
-                                          "-new",
-                                          "-newkey",
-                                          "ec",
-                                          "-pkeyopt",
-                                          "ec_paramgen_curve:prime256v1",
-                                          "-nodes",
-                                          "-keyout",
-                                          "client.key",
-                                          "-out",
-                                          "client.csr",
-                                          "-subj",
-                                          "/CN=probe client",
-                                          "-config",
-                                          cnf,
-                                          NULL};
-        const char *const client_sign[] = {
-            "openssl",    "x509",     "-req",        "-in",         "client.csr", "-CA", "ca.pem",
-            "-CAkey",     "ca.key",   "-set_serial", "4343",        "-days",      "3",   "-out",
-            "client.pem", "-extfile", cnf,           "-extensions", "client_ext", NULL};
-        const char *const client_enc[] = {
-            "openssl",  "pkey",           "-in",  "client.key",     "-aes256",
-            "-passout", "pass:Cli-pp-77", "-out", "client-enc.key", NULL};
-        const char *const *steps[] = {ca, req, sign, self, client_req, client_sign, client_enc};
+        const char *const *steps[] = {ca, self};
 
-        for (i = 0; i < (int)(sizeof(steps) / sizeof(steps[0])); i++) {
+        for (i = 0; i < 2; i++) {
             if (harness_run_logged(steps[i], pki->dir, log_path, 20000, err, errlen) == -1)
                 goto fail;
         }
     }
+    /* The second names hosts only (RDS-like): verify-full must match by name. */
+    if (pki_issue(pki->dir, cnf, "server", "/CN=127.0.0.1", "4242", "server_ext", err, errlen) ==
+            -1 ||
+        pki_issue(pki->dir, cnf, "dns", "/CN=localhost", "4343", "dns_ext", err, errlen) == -1 ||
+        pki_issue(pki->dir, cnf, "client", "/CN=probe client", "4444", "client_ext", err, errlen) ==
+            -1 ||
+        harness_run_logged(client_enc_argv, pki->dir, log_path, 20000, err, errlen) == -1)
+        goto fail;
     return 0;
 fail:
     harness_pki_remove(pki);

@@ -274,3 +274,40 @@ scr_mysql_read_packet(struct scr_conn *c, int ms)
             return -1;
     }
 }
+
+/* One length-prefixed PostgreSQL startup-phase packet (no type byte): its code, or -1. */
+static long
+scr_pg_packet(struct scr_conn *c, double end)
+{
+    for (;;) {
+        if (c->len >= 8) {
+            size_t plen = (size_t)c->buf[0] << 24 | (size_t)c->buf[1] << 16 |
+                          (size_t)c->buf[2] << 8 | c->buf[3];
+            long code =
+                (long)c->buf[4] << 24 | (long)c->buf[5] << 16 | (long)c->buf[6] << 8 | c->buf[7];
+
+            if (plen < 8 || plen > sizeof(c->buf))
+                return -1;
+            if (c->len >= plen) {
+                scr_consume(c, plen);
+                return code;
+            }
+        }
+        if (!scr_fill(c, end))
+            return -1;
+    }
+}
+
+int
+scr_pg_startup(struct scr_conn *c, int ms)
+{
+    double end = scr_now_ms() + ms;
+    long code = scr_pg_packet(c, end);
+
+    if (code == 80877103) { /* SSLRequest: no TLS here */
+        if (scr_write(c, "N", 1) != 0)
+            return -1;
+        code = scr_pg_packet(c, end);
+    }
+    return code == 196608 ? 0 : -1; /* protocol 3.0 */
+}

@@ -33,4 +33,8 @@ int scr_mysql_greeting(struct scr_conn *c);
 /* Reads one MySQL packet (payload discarded) within ms; its length, or -1. */
 long scr_mysql_read_packet(struct scr_conn *c, int ms);
 
+/* Reads a PostgreSQL client's start: an SSLRequest, answered 'N' (no TLS here), then the
+ * StartupMessage, within ms. 0, or -1 on EOF/timeout/anything else. */
+int scr_pg_startup(struct scr_conn *c, int ms);
+
 #endif

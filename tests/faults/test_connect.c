@@ -26,6 +26,16 @@ Test(connect, all_addresses_dropped_mysql_times_out_in_connect_phase, .timeout =
     expect_connect_timeout("mysql://probe:pw@multi.probe-test:3306/app", "mysql");
 }
 
+Test(connect, all_addresses_dropped_postgres_times_out_in_connect_phase, .timeout = 20)
+{
+    expect_connect_timeout("postgres://probe:pw@multi.probe-test:5432/app", "postgres");
+}
+
+Test(connect, syns_dropped_for_one_address_postgres_times_out_in_connect_phase, .timeout = 20)
+{
+    expect_connect_timeout("postgres://probe:pw@127.0.0.4:5432/app", "postgres");
+}
+
 Test(connect, all_addresses_dropped_redis_times_out_in_connect_phase, .timeout = 20)
 {
     expect_connect_timeout("redis://multi.probe-test:6379", "redis");
@@ -95,4 +105,5 @@ Test(connect, all_addresses_of_a_name_are_tried_within_the_deadline, .timeout = 
     expect_every_address_tried("http://multi.probe-test:8080/", "http");
     expect_every_address_tried("redis://multi.probe-test:6379", "redis");
     expect_every_address_tried("mysql://probe:pw@multi.probe-test:3306/app", "mysql");
+    expect_every_address_tried("postgres://probe:pw@multi.probe-test:5432/app", "postgres");
 }

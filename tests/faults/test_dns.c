@@ -12,7 +12,8 @@ TestSuite(dns, .init = flt_require_netns);
 /* One check of every kind, all on the same name. */
 #define DNS_EVERY_KIND                                                                             \
     "web=http://db.probe-test/", "db=mysql://probe:pw@db.probe-test/app",                          \
-        "cache=redis://db.probe-test", "port=tcp://db.probe-test:5432"
+        "cache=redis://db.probe-test", "port=tcp://db.probe-test:5432",                            \
+        "pg=postgres://probe:pw@db.probe-test/app"
 
 /* A check of url named name, with a silent DNS server, times out in the dns phase at T. */
 static void
@@ -52,6 +53,7 @@ Test(dns, silent_server_every_check_times_out_at_once, .timeout = 20)
     flt_assert_fail(&r, "db", "timeout after 1000ms \\(dns\\)", 0);
     flt_assert_fail(&r, "cache", "timeout after 1000ms \\(dns\\)", 0);
     flt_assert_fail(&r, "port", "timeout after 1000ms \\(dns\\)", 0);
+    flt_assert_fail(&r, "pg", "timeout after 1000ms \\(dns\\)", 0);
 }
 
 /* NXDOMAIN is an answer: the check fails with it long before the deadline. */
@@ -64,6 +66,16 @@ expect_no_such_host(const char *url, const char *name)
     flt_dns_nxdomain();
     flt_run(&r, argv, 0);
     flt_assert_fail(&r, name, "no such host db\\.probe-test", 1000);
+}
+
+Test(dns, silent_server_postgres_times_out_in_dns_phase, .timeout = 20)
+{
+    expect_dns_timeout("postgres://probe:pw@db.probe-test/app", "postgres");
+}
+
+Test(dns, nxdomain_postgres_fails_at_once, .timeout = 20)
+{
+    expect_no_such_host("postgres://probe:pw@db.probe-test/app", "postgres");
 }
 
 Test(dns, nxdomain_http_fails_at_once, .timeout = 20)
@@ -90,7 +102,7 @@ Test(dns, nxdomain_tcp_fails_at_once, .timeout = 20)
 static void
 expect_dns_reasons(int silent)
 {
-    static const char *const names[] = {"web", "db", "cache", "port"};
+    static const char *const names[] = {"web", "db", "cache", "port", "pg"};
     const char *argv[] = {"check", "--json", "--timeout", "1s", DNS_EVERY_KIND, NULL};
     struct probe_result r;
     char path[96], v[64];

@@ -123,3 +123,20 @@ Test(drip, tls_server_hello_one_byte_a_second_times_out_in_tls, .timeout = 20)
     drip_case(drip_after_request, hello, sizeof(hello), "web=https://127.0.0.1:%d/health", "web",
               "tls");
 }
+
+/* PostgreSQL: the server's first answer after the startup, an MD5 password request, drips. */
+static void
+drip_pg_auth_request(struct scr_conn *c, const void *arg)
+{
+    static const unsigned char md5req[] = {'R', 0, 0, 0, 12, 0, 0, 0, 5, 's', 'a', 'l', 't'};
+
+    (void)arg;
+    if (scr_pg_startup(c, 2000) == 0)
+        drip_out(c, md5req, sizeof(md5req));
+}
+
+Test(drip, postgres_auth_request_one_byte_a_second_times_out_in_auth, .timeout = 20)
+{
+    drip_case(drip_pg_auth_request, NULL, 0, "postgres://probe:pw@127.0.0.1:%d/app", "postgres",
+              "auth");
+}

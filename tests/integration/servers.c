@@ -13,6 +13,10 @@
  *   PT_MYSQL_PORT, PT_MYSQL_SOCKET  mariadbd with database app and the users of harness.h
  *   PT_MYSQL_TLS=1|0      the server has TLS with PT_HTTPS_CA
  *   PT_ED25519=1|0        the ed25519 user exists
+ *   PT_PG_PORT, PT_PG_SOCKET_DIR, PT_PG_LOG  postgres with database app, users of harness.h
+ *   PT_PG_TLS_PORT, PT_PG_TLS_LOG  postgres taking TLS only (hostssl), cert for DNS names only
+ *   PT_PG_STANDBY_PORT    a hot standby of PT_PG_PORT; PT_PG_COLD_PORT one with hot_standby
+ *                         off, whose logins get 57P03
  *   PT_TMPDIR             scratch space for files tests write; removed at the end
  *   PT_SETUP_ERRORS       why a server did not start, if one did not */
 #include <criterion/criterion.h>
@@ -29,6 +33,7 @@ static struct harness_mysql mysql;
 static struct harness_redis redis, redis_replica, redis_orphan;
 static struct harness_httpd httpd;
 static struct harness_https https, https_self, https_mtls;
+static struct harness_postgres pg, pg_tls, pg_standby, pg_cold;
 static char setup_errors[4096];
 
 static void
@@ -111,6 +116,38 @@ start_mysql(void)
     export_int("PT_ED25519", mysql.ed25519);
 }
 
+static int
+start_pg_one(struct harness_postgres *p, const char *port_env, const char *log_env)
+{
+    char err[HARNESS_ERRLEN];
+
+    if (harness_postgres_start(p, err, sizeof(err)) != 0) {
+        setup_failed(err);
+        return -1;
+    }
+    export_int(port_env, p->port);
+    if (log_env != NULL)
+        setenv(log_env, p->log, 1);
+    return 0;
+}
+
+static void
+start_postgres(void)
+{
+    if (start_pg_one(&pg, "PT_PG_PORT", "PT_PG_LOG") == 0) {
+        setenv("PT_PG_SOCKET_DIR", pg.socket_dir, 1);
+        pg_standby.primary = &pg;
+        start_pg_one(&pg_standby, "PT_PG_STANDBY_PORT", NULL);
+        pg_cold.primary = &pg;
+        pg_cold.cold = 1;
+        start_pg_one(&pg_cold, "PT_PG_COLD_PORT", NULL);
+    }
+    if (pki.dir[0] != '\0') {
+        pg_tls.pki = &pki;
+        start_pg_one(&pg_tls, "PT_PG_TLS_PORT", "PT_PG_TLS_LOG");
+    }
+}
+
 ReportHook(PRE_ALL)(struct criterion_test_set *set)
 {
     char err[HARNESS_ERRLEN], tmp[HARNESS_PATH];
@@ -132,14 +169,16 @@ ReportHook(PRE_ALL)(struct criterion_test_set *set)
         setup_failed(err);
     }
     start_mysql();
+    start_postgres();
     start_redis();
     start_http();
     if (setup_errors[0] != '\0')
         setenv("PT_SETUP_ERRORS", setup_errors, 1);
     fprintf(stderr,
             "harness: servers up in %.0f ms (mariadb: install %.0f ms, start %.0f ms, "
-            "ed25519 %s)\n",
-            harness_now_ms() - t0, mysql.install_ms, mysql.start_ms, mysql.ed25519 ? "yes" : "no");
+            "ed25519 %s; postgres %.0f ms, standby %.0f ms)\n",
+            harness_now_ms() - t0, mysql.install_ms, mysql.start_ms, mysql.ed25519 ? "yes" : "no",
+            pg.start_ms, pg_standby.start_ms);
 }
 
 ReportHook(POST_ALL)(struct criterion_global_stats *stats)

@@ -30,19 +30,29 @@ ParameterizedTestParameters(reasons, every_kind_names_its_failure)
         {"mysql_no_db",
          "mysql://" HARNESS_MYSQL_USER ":" HARNESS_MYSQL_PASSWORD "@127.0.0.1:%d/nosuchdb",
          "PT_MYSQL_PORT", "auth", ""},
+        {"pg_auth", "postgres://app:wrong@127.0.0.1:%d/app", "PT_PG_PORT", "auth", ""},
+        {"pg_no_db", "postgres://" HARNESS_PG_USER ":" HARNESS_PG_PASSWORD "@127.0.0.1:%d/nosuchdb",
+         "PT_PG_PORT", "auth", ""},
         /* refused */
         {"http_refused", "http://127.0.0.1:%d/", "refused", "connect", ""},
         {"tcp_refused", "tcp://127.0.0.1:%d", "refused", "connect", ""},
         {"mysql_refused", "mysql://probe:pw@127.0.0.1:%d/app", "refused", "connect", ""},
         {"redis_refused", "redis://127.0.0.1:%d", "refused", "connect", ""},
+        {"pg_refused", "postgres://app:pw@127.0.0.1:%d/app", "refused", "connect", ""},
         /* the deadline, with the phase it was in */
         {"http_timeout", "http://127.0.0.1:%d/", "silent", "timeout", "response"},
         {"mysql_timeout", "mysql://probe:pw@127.0.0.1:%d/app", "silent", "timeout", "auth"},
         {"redis_timeout", "redis://127.0.0.1:%d", "silent", "timeout", "response"},
+        {"pg_timeout", "postgres://app:pw@127.0.0.1:%d/app", "silent", "timeout", "tls"},
+        {"pg_plain_timeout", "postgres://app:pw@127.0.0.1:%d/app?sslmode=disable", "silent",
+         "timeout", "auth"},
         /* bad status, wrong role */
         {"http_status", "http://127.0.0.1:%d/503", "PT_HTTP_PORT", "status", ""},
         {"redis_role", "redis://:" HARNESS_REDIS_PASSWORD "@127.0.0.1:%d?role=replica",
          "PT_REDIS_PORT", "status", ""},
+        {"pg_role",
+         "postgres://" HARNESS_PG_USER ":" HARNESS_PG_PASSWORD "@127.0.0.1:%d/app?role=standby",
+         "PT_PG_PORT", "status", ""},
         /* the answer lacks what was asked for */
         {"mysql_no_rows",
          "mysql://" HARNESS_MYSQL_USER ":" HARNESS_MYSQL_PASSWORD
@@ -52,9 +62,27 @@ ParameterizedTestParameters(reasons, every_kind_names_its_failure)
          "mysql://" HARNESS_MYSQL_USER ":" HARNESS_MYSQL_PASSWORD
          "@127.0.0.1:%d/app?query=SELECT%%20nosuchcol%%20FROM%%20items",
          "PT_MYSQL_PORT", "server", ""},
+        {"pg_no_rows",
+         "postgres://" HARNESS_PG_USER ":" HARNESS_PG_PASSWORD
+         "@127.0.0.1:%d/app?query=SELECT%%201%%20WHERE%%20false",
+         "PT_PG_PORT", "body", ""},
+        {"pg_bad_query",
+         "postgres://" HARNESS_PG_USER ":" HARNESS_PG_PASSWORD
+         "@127.0.0.1:%d/app?query=SELECT%%20nosuchcol",
+         "PT_PG_PORT", "server", ""},
+        {"pg_not_accepting",
+         "postgres://" HARNESS_PG_USER ":" HARNESS_PG_PASSWORD "@127.0.0.1:%d/app",
+         "PT_PG_COLD_PORT", "server", ""},
+        /* TLS asked of a server without it */
+        {"pg_tls",
+         "postgres://" HARNESS_PG_USER ":" HARNESS_PG_PASSWORD "@127.0.0.1:%d/app?sslmode=require",
+         "PT_PG_PORT", "tls", ""},
         /* the peer speaks something else */
         {"http_garbage", "http://127.0.0.1:%d/garbage", "PT_HTTP_PORT", "protocol", ""},
         {"redis_is_mysql", "redis://127.0.0.1:%d", "PT_MYSQL_PORT", "protocol", ""},
+        {"pg_is_mysql", "postgres://app:pw@127.0.0.1:%d/app", "PT_MYSQL_PORT", "protocol", ""},
+        {"pg_plain_is_mysql", "postgres://app:pw@127.0.0.1:%d/app?sslmode=disable", "PT_MYSQL_PORT",
+         "protocol", ""},
         /* over a cap */
         {"http_body_cap", "http://127.0.0.1:%d/big", "PT_HTTP_PORT", "limit", ""},
     };
@@ -100,6 +128,7 @@ ParameterizedTest(struct reason_case *c, reasons, every_kind_names_its_failure, 
     }
     pt_assert_no_secret(&r, HARNESS_MYSQL_PASSWORD);
     pt_assert_no_secret(&r, HARNESS_REDIS_PASSWORD);
+    pt_assert_no_secret(&r, HARNESS_PG_PASSWORD);
 }
 
 Test(reason, passing_checks_carry_no_reason, .timeout = 20)

@@ -177,10 +177,41 @@ expect() {
 
 in_root version
 expect "probe-static version" 0 '^probe [0-9]' '^libcurl 7\.[0-9.]+ \(OpenSSL/3' \
-    '^libmariadb 3\.' '^hiredis 0\.14' '^c-ares ' '^libyaml '
+    '^libmariadb 3\.' '^hiredis 0\.14' '^libpq 1[0-9]\.' '^c-ares ' '^libyaml '
 printf '%s\n' "$out" | sed 's/^/     /'
 
 # ---- servers ------------------------------------------------------------------------------
+
+# PostgreSQL (Debian's postgresql): TLS with the names-and-IP certificate, SCRAM. It refuses
+# to run as root, so it runs as the postgres user (setpriv execs: $! is the server).
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+[ -x "$pg_bin/postgres" ] || die "postgres not found: install postgresql"
+pg="$tmp/pg"
+pg_port=$(free_port)
+pg_pw="static-pg-pw"
+as_pg() { setpriv --reuid=postgres --regid=postgres --clear-groups -- "$@"; }
+mkdir -p "$pg"
+cp "$pki/srv.crt" "$pki/srv.key" "$pg/"
+chown -R postgres "$pg"
+chmod 600 "$pg/srv.key"
+as_pg "$pg_bin/initdb" -D "$pg/data" -U postgres -A trust -E UTF8 -N --no-instructions \
+    >"$pg/initdb.log" 2>&1 || die "initdb: $(tail -5 "$pg/initdb.log")"
+printf 'local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n' >"$pg/data/pg_hba.conf"
+printf "CREATE ROLE app LOGIN PASSWORD '%s';\n" "$pg_pw" |
+    as_pg "$pg_bin/postgres" --single -D "$pg/data" postgres >"$pg/single.log" 2>&1 ||
+    die "postgres --single: $(tail -5 "$pg/single.log")"
+as_pg "$pg_bin/postgres" -D "$pg/data" -c port="$pg_port" -c listen_addresses=127.0.0.1 \
+    -c unix_socket_directories="$pg" -c fsync=off -c ssl=on -c ssl_cert_file="$pg/srv.crt" \
+    -c ssl_key_file="$pg/srv.key" >"$pg/server.log" 2>&1 &
+pg_pid=$!
+pids="$pids $pg_pid"
+wait_listen "$pg_port" $pg_pid postgres "$pg/server.log"
+i=0
+until "$PROBE_DYNAMIC" check -q "postgres://app:$pg_pw@127.0.0.1:$pg_port/postgres" >/dev/null 2>&1; do
+    i=$((i + 1))
+    [ $i -lt 100 ] || die "postgres does not take logins: $(tail -5 "$pg/server.log")"
+    sleep 0.1
+done
 
 have_v6=0
 if ip -6 addr show dev lo 2>/dev/null | grep -q 'inet6 ::1/128'; then have_v6=1; fi
@@ -374,6 +405,27 @@ expect "MySQL TLS verified against the default CA bundle" 0 '^PASS mysql .*ping 
 in_root --user=65534:65534 check "mysql://db.test:$mysql_port/app"
 expect "MySQL without a user, unprivileged, no /etc/passwd: an answer, not a crash" 1 \
     '^FAIL mysql .*1045 Access denied'
+
+in_root check "postgres://app:$pg_pw@db.test:$pg_port/postgres"
+expect "PostgreSQL with a password (SCRAM), by name from /etc/hosts" 0 '^PASS postgres .*query ok: 1'
+
+in_root check "postgres://app:wrong-password@db.test:$pg_port/postgres"
+expect "PostgreSQL with a wrong password fails" 1 \
+    '^FAIL postgres .*28P01 password authentication failed for user "app"'
+
+# No sslrootcert: the system bundle (the root's), the name from the URL, the address from c-ares.
+in_root check "postgres://app:$pg_pw@db.test:$pg_port/postgres?sslmode=verify-full&query=SELECT%20ssl%20FROM%20pg_stat_ssl%20WHERE%20pid%3Dpg_backend_pid()"
+expect "PostgreSQL TLS verify-full by name against the default CA bundle" 0 \
+    '^PASS postgres .*query ok: t'
+
+in_root check "postgres://app:$pg_pw@cache.test:$pg_port/postgres?sslmode=verify-full"
+expect "PostgreSQL verify-full for a name not in the certificate fails" 1 \
+    '^FAIL postgres .*does not match host name "cache.test"'
+
+# libpq names the OS user when none is given (getpwuid_r in a root without passwd).
+in_root --user=65534:65534 check "postgres://db.test:$pg_port/postgres"
+expect "PostgreSQL without a user, unprivileged, no /etc/passwd: an answer, not a crash" 1 \
+    '^FAIL postgres '
 
 in_root check --timeout 1s "tcp://nowhere.invalid:80"
 expect "a name outside /etc/hosts fails in dns (c-ares, no NSS)" 1 '^FAIL tcp .*dns'

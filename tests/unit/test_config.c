@@ -81,7 +81,7 @@ Test(config, spec_example_loads_every_field)
     cr_assert_str_eq(chk->headers[0].name, "Host");
     cr_assert_str_eq(chk->headers[0].value, "app.internal");
     cr_assert_eq(chk->timeout_ms, 2000);
-    cr_assert_null(chk->query);
+    cr_assert_null(cfg_check_opt(chk, "query"));
     cr_assert_eq(chk->insecure, 1);
     cr_assert_str_eq(chk->cacert, "/etc/ssl/certs/ca-certificates.crt");
     cr_assert_eq(chk->line, 8);
@@ -90,7 +90,7 @@ Test(config, spec_example_loads_every_field)
     chk = &cfg.checks[1];
     cr_assert_str_eq(chk->name, "db");
     cr_assert_str_eq(chk->url, "mysql://app:s3cret@db:3306/app");
-    cr_assert_str_eq(chk->query, "SELECT 1");
+    cr_assert_str_eq(cfg_check_opt(chk, "query"), "SELECT 1");
     cr_assert_null(chk->expect_status);
     cr_assert_null(chk->expect_body);
     cr_assert_null(chk->headers);

@@ -298,6 +298,13 @@ ParameterizedTestParameters(url, rejects_bad_urls)
         {"mysql://u:p@h/db?socket", "mysql option \"socket\" needs a value"},
         {"mysql://u:p@h/db?query=1&&socket=/s", "empty mysql option"},
         {"mysql://u:p@h/db?query=1&", "empty mysql option"},
+        {"postgres://u:p@h/db?sslmode=always", "bad sslmode \"always\" (disable, allow, prefer"},
+        {"postgres://u:p@h/db?role=master", "bad role \"master\" (primary or standby)"},
+        {"postgres://u:p@h/db?ssl-mode=require", "unknown postgres option \"ssl-mode\""},
+        {"postgres://u:p@h/db?socket=/run/pg", "with socket= the host must be empty"},
+        {"postgresql://:p@h/db", "missing user"},
+        {"postgres://u:p@h/a/b", "bad database name"},
+        {"postgres://u:p@h/db?query=", "postgres option \"query\" needs a value"},
         {"mysql://u:p@h/db?query=1&query=2", "given twice"},
         {"mysql://u:p@h/db?query=%zz", "bad percent-escape in query"},
         {"mysql://u:p@/db", "missing host"},
@@ -475,9 +482,13 @@ Test(url, free_is_idempotent)
 Test(url, schemes_map_to_one_kind_each)
 {
     static const char *const cases[][3] = {
-        {"http://h/", "http", "http"},   {"https://h/", "https", "http"},
-        {"tcp://h:1", "tcp", "tcp"},     {"mysql://u@h", "mysql", "mysql"},
+        {"http://h/", "http", "http"},
+        {"https://h/", "https", "http"},
+        {"tcp://h:1", "tcp", "tcp"},
+        {"mysql://u@h", "mysql", "mysql"},
         {"redis://h", "redis", "redis"},
+        {"postgres://h", "postgres", "postgres"},
+        {"postgresql://h", "postgresql", "postgres"},
     };
     char err[ERRLEN];
     struct url u;
@@ -504,6 +515,73 @@ Test(url, config_key_overrides_the_url_option)
     cr_assert_eq(url_parse("http://h/", &u, err, sizeof(err)), 0, "%s", err);
     cr_assert_eq(url_opt_set(&u, "query", "SELECT 2", err, sizeof(err)), -1);
     cr_assert_str_eq(err, "query: http checks take no such option");
+    url_free(&u);
+}
+
+Test(url, postgres_options_are_decoded)
+{
+    char err[ERRLEN];
+    struct url u;
+
+    cr_assert_eq(url_parse("postgresql://app:p%40ss@db.internal/my%20db?sslmode=Verify-Full&"
+                           "sslrootcert=/ca.pem&query=SELECT%20count(*)%20FROM%20t&role=standby",
+                           &u, err, sizeof(err)),
+                 0, "%s", err);
+    cr_assert_str_eq(u.kind->name, "postgres");
+    cr_assert_str_eq(u.scheme->name, "postgresql");
+    cr_assert_eq(u.port, 5432);
+    cr_assert_str_eq(u.user, "app");
+    cr_assert_str_eq(u.pass, "p@ss");
+    cr_assert_str_eq(u.db, "my db");
+    cr_assert_str_eq(url_opt(&u, "sslmode"), "verify-full");
+    cr_assert_eq(url_opt_choice(&u, "sslmode"), 6);
+    cr_assert_str_eq(url_opt(&u, "sslrootcert"), "/ca.pem");
+    cr_assert_str_eq(url_opt(&u, "query"), "SELECT count(*) FROM t");
+    cr_assert_eq(url_opt_choice(&u, "role"), 2);
+    cr_assert_str_eq(u.redacted,
+                     "postgresql://app:***@db.internal/my%20db?sslmode=Verify-Full&"
+                     "sslrootcert=/ca.pem&query=SELECT%20count(*)%20FROM%20t&role=standby");
+    url_free(&u);
+}
+
+Test(url, postgres_defaults_and_socket)
+{
+    char err[ERRLEN];
+    struct url u;
+
+    cr_assert_eq(url_parse("postgres://h", &u, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(u.port, 5432);
+    cr_assert_null(u.user);
+    cr_assert_null(u.db);
+    cr_assert_eq(url_opt_choice(&u, "sslmode"), 0);
+    cr_assert_eq(url_opt_choice(&u, "role"), 0);
+    url_free(&u);
+    cr_assert_eq(
+        url_parse("postgres://app:pw@:6432/app?socket=/run/postgresql", &u, err, sizeof(err)), 0,
+        "%s", err);
+    cr_assert_str_eq(u.socket, "/run/postgresql");
+    cr_assert_str_eq(u.host, "");
+    cr_assert_eq(u.port, 6432);
+    url_free(&u);
+    cr_assert_eq(url_parse("postgres://app@[::1]:5433", &u, err, sizeof(err)), 0, "%s", err);
+    cr_assert_str_eq(u.host, "::1");
+    cr_assert_eq(u.port, 5433);
+    url_free(&u);
+}
+
+Test(url, postgres_role_from_a_config_key)
+{
+    char err[ERRLEN];
+    struct url u;
+
+    cr_assert_eq(url_parse("postgres://u:pw@h/app?role=primary", &u, err, sizeof(err)), 0, "%s",
+                 err);
+    cr_assert_eq(url_opt_set(&u, "role", "standby", err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(url_opt_choice(&u, "role"), 2);
+    cr_assert_eq(url_opt_set(&u, "role", "leader", err, sizeof(err)), -1);
+    cr_assert_str_eq(err, "bad role \"leader\" (primary or standby)");
+    cr_assert_eq(url_opt_set(&u, "sslmode", "disable", err, sizeof(err)), -1);
+    cr_assert_str_eq(err, "sslmode: postgres checks take no such option");
     url_free(&u);
 }
 

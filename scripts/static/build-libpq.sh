@@ -1,0 +1,45 @@
+#!/bin/sh
+# build-libpq.sh SRC BUILDDIR PREFIX
+#
+# libpq (src/interfaces/libpq of Debian's postgresql-15 source) as a static library for
+# build/probe-static. Debian's libpq.a is built with GSSAPI and LDAP, whose static libraries
+# Debian does not ship, and it needs libpgcommon/libpgport, which libpq-dev leaves out; so
+# only libpq and what it needs (src/port, src/common, the generated headers) are built here,
+# with OpenSSL and without GSSAPI, LDAP, readline, ICU and zlib (libpq uses none of them for
+# a health check: GSS encryption and LDAP service lookups are not offered).
+# Installs PREFIX/lib/libpq.a, libpgcommon_shlib.a, libpgport_shlib.a and the client headers.
+set -eu
+
+[ $# -eq 3 ] || { echo "usage: $0 SRC BUILDDIR PREFIX" >&2; exit 2; }
+src=$(cd "$1" && pwd)
+build=$2
+prefix=$(mkdir -p "$3" && cd "$3" && pwd)
+: "${CC:=gcc}"
+: "${STATIC_OPT:=-Os -ffunction-sections -fdata-sections}"
+
+# Every core; not the calling make's jobserver, whose descriptors this script does not get.
+unset MAKEFLAGS MFLAGS
+jobs="-j$(nproc)"
+
+rm -rf "$build"
+mkdir -p "$build"
+build=$(cd "$build" && pwd)
+echo "static: configuring libpq ($(cat "$src/.debian-source" 2>/dev/null || echo "$src"))" >&2
+# A VPATH build keeps the unpacked source clean; Debian's patches set the socket directory.
+(cd "$build" && "$src/configure" CC="$CC" CFLAGS="$STATIC_OPT" \
+    --prefix="$prefix" --with-openssl --without-gssapi --without-ldap --without-readline \
+    --without-icu --without-zlib --without-llvm --without-libxml --without-pam \
+    --with-system-tzdata=/usr/share/zoneinfo \
+    --with-pgport=5432) >"$build/configure.log" 2>&1 || { tail -40 "$build/configure.log" >&2; exit 1; }
+echo "static: building libpq" >&2
+# libpq's own Makefile builds the generated headers, src/port and src/common it needs.
+make "$jobs" -C "$build/src/interfaces/libpq" all-static-lib >"$build/make.log" 2>&1 ||
+    { tail -40 "$build/make.log" >&2; exit 1; }
+make "$jobs" -C "$build/src/common" libpgcommon_shlib.a >>"$build/make.log" 2>&1 &&
+    make "$jobs" -C "$build/src/port" libpgport_shlib.a >>"$build/make.log" 2>&1 ||
+    { tail -40 "$build/make.log" >&2; exit 1; }
+mkdir -p "$prefix/lib" "$prefix/include"
+cp "$build/src/interfaces/libpq/libpq.a" "$build/src/common/libpgcommon_shlib.a" \
+    "$build/src/port/libpgport_shlib.a" "$prefix/lib/"
+cp "$src/src/interfaces/libpq/libpq-fe.h" "$src/src/interfaces/libpq/libpq-events.h" \
+    "$src/src/include/postgres_ext.h" "$build/src/include/pg_config_ext.h" "$prefix/include/"
