@@ -2,7 +2,8 @@
  * declares is defined, by subject, in
  *   tests/harness_run.c      the child runner (harness_run), the deadline log
  *   tests/harness_proc.c     processes, temp dirs and their cleanup, /proc readers
- *   tests/harness_servers.c  real redis-server, mariadbd, the HTTP helper, openssl s_server
+ *   tests/harness_servers.c  real redis-server, mariadbd, memcached, the HTTP helper,
+ *                            openssl s_server
  *   tests/harness_pki.c      the test CA and its certificates
  *   tests/harness_serve.c    `probe serve` in the background
  *   tests/harness_net.c      loopback sockets and a raw HTTP/1.1 client
@@ -100,6 +101,12 @@ struct harness_https {
     int port;
 };
 
+/* memcached on 127.0.0.1, no UDP, 16 MB. */
+struct harness_memcached {
+    struct harness_proc proc;
+    int port;
+};
+
 /* Output is kept in the struct itself, so a test that stops at a failed assertion leaks
  * nothing (the test binary runs under LeakSanitizer). */
 #define HARNESS_OUT_MAX 65536
@@ -159,6 +166,7 @@ int harness_mysql_start(struct harness_mysql *m, const struct harness_pki *pki, 
 int harness_httpd_start(struct harness_httpd *h, const char *helpers_dir, char *err, size_t errlen);
 int harness_https_start(struct harness_https *h, const char *cert, const char *key, char *err,
                         size_t errlen);
+int harness_memcached_start(struct harness_memcached *m, char *err, size_t errlen);
 /* SIGTERM to the process group, SIGKILL after a few seconds, reap, remove the temp dir. */
 void harness_proc_stop(struct harness_proc *p);
 /* Stops every server and removes every temp dir this process started and still owns. */

@@ -13,6 +13,7 @@
  *   PT_MYSQL_PORT, PT_MYSQL_SOCKET  mariadbd with database app and the users of harness.h
  *   PT_MYSQL_TLS=1|0      the server has TLS with PT_HTTPS_CA
  *   PT_ED25519=1|0        the ed25519 user exists
+ *   PT_MEMCACHED_PORT     memcached on 127.0.0.1
  *   PT_TMPDIR             scratch space for files tests write; removed at the end
  *   PT_SETUP_ERRORS       why a server did not start, if one did not */
 #include <criterion/criterion.h>
@@ -29,6 +30,7 @@ static struct harness_mysql mysql;
 static struct harness_redis redis, redis_replica, redis_orphan;
 static struct harness_httpd httpd;
 static struct harness_https https, https_self;
+static struct harness_memcached memcached;
 static char setup_errors[4096];
 
 static void
@@ -107,6 +109,17 @@ start_mysql(void)
     export_int("PT_ED25519", mysql.ed25519);
 }
 
+static void
+start_memcached(void)
+{
+    char err[HARNESS_ERRLEN];
+
+    if (harness_memcached_start(&memcached, err, sizeof(err)) == 0)
+        export_int("PT_MEMCACHED_PORT", memcached.port);
+    else
+        setup_failed(err);
+}
+
 ReportHook(PRE_ALL)(struct criterion_test_set *set)
 {
     char err[HARNESS_ERRLEN], tmp[HARNESS_PATH];
@@ -126,6 +139,7 @@ ReportHook(PRE_ALL)(struct criterion_test_set *set)
     start_mysql();
     start_redis();
     start_http();
+    start_memcached();
     if (setup_errors[0] != '\0')
         setenv("PT_SETUP_ERRORS", setup_errors, 1);
     fprintf(stderr,

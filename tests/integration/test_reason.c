@@ -35,10 +35,12 @@ ParameterizedTestParameters(reasons, every_kind_names_its_failure)
         {"tcp_refused", "tcp://127.0.0.1:%d", "refused", "connect", ""},
         {"mysql_refused", "mysql://probe:pw@127.0.0.1:%d/app", "refused", "connect", ""},
         {"redis_refused", "redis://127.0.0.1:%d", "refused", "connect", ""},
+        {"memcached_refused", "memcached://127.0.0.1:%d", "refused", "connect", ""},
         /* the deadline, with the phase it was in */
         {"http_timeout", "http://127.0.0.1:%d/", "silent", "timeout", "response"},
         {"mysql_timeout", "mysql://probe:pw@127.0.0.1:%d/app", "silent", "timeout", "auth"},
         {"redis_timeout", "redis://127.0.0.1:%d", "silent", "timeout", "response"},
+        {"memcached_timeout", "memcached://127.0.0.1:%d", "silent", "timeout", "response"},
         /* bad status, wrong role */
         {"http_status", "http://127.0.0.1:%d/503", "PT_HTTP_PORT", "status", ""},
         {"redis_role", "redis://:" HARNESS_REDIS_PASSWORD "@127.0.0.1:%d?role=replica",
@@ -55,6 +57,7 @@ ParameterizedTestParameters(reasons, every_kind_names_its_failure)
         /* the peer speaks something else */
         {"http_garbage", "http://127.0.0.1:%d/garbage", "PT_HTTP_PORT", "protocol", ""},
         {"redis_is_mysql", "redis://127.0.0.1:%d", "PT_MYSQL_PORT", "protocol", ""},
+        {"memcached_is_redis", "memcached://127.0.0.1:%d", "PT_REDIS_PORT", "protocol", ""},
         /* over a cap */
         {"http_body_cap", "http://127.0.0.1:%d/big", "PT_HTTP_PORT", "limit", ""},
     };
