@@ -44,3 +44,15 @@ Test(reset, mysql_reset_mid_handshake_fails_at_once, .timeout = 20)
     flt_run(&r, argv, 0);
     flt_assert_fail(&r, "mysql", "reset|lost|handshake|closed", 1000);
 }
+
+Test(reset, memcached_reset_after_request_fails_at_once, .timeout = 20)
+{
+    const char *argv[] = {"check", "--timeout", "3s", NULL, NULL};
+    char url[64];
+    struct probe_result r;
+
+    snprintf(url, sizeof(url), "memcached://127.0.0.1:%d", flt_server(FLT_RESET_AFTER_READ));
+    argv[3] = url;
+    flt_run(&r, argv, 0);
+    flt_assert_fail(&r, "memcached", "connection reset", 1000);
+}
