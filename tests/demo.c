@@ -1,5 +1,5 @@
-/* `make run`: starts throwaway redis, mariadb and HTTP servers on loopback, checks them with
- * the probe given as argv[1], shows a failure, stops everything. Exits with the probe's first
+/* `make run`: starts throwaway redis, mariadb, memcached and HTTP servers on loopback, checks them
+ * with the probe given as argv[1], shows a failure, stops everything. Exits with the probe's first
  * exit code. The HTTP server is tests/helpers/httpd, found in $PROBE_HELPERS or in
  * build/helpers next to this program. */
 #include <libgen.h>
@@ -63,7 +63,9 @@ main(int argc, char **argv)
     struct harness_redis redis = {0};
     struct harness_mysql mysql = {0};
     struct harness_httpd httpd = {0};
-    char err[HARNESS_ERRLEN], helpers[HARNESS_PATH], web[128], db[256], cache[256], bad[256];
+    struct harness_memcached memcached = {0};
+    char err[HARNESS_ERRLEN], helpers[HARNESS_PATH], web[128], db[256], cache[256], bad[256],
+        sessions[128];
     int first_exit = -1;
     double t0;
 
@@ -79,7 +81,8 @@ main(int argc, char **argv)
     t0 = harness_now_ms();
     if (harness_redis_start(&redis, err, sizeof(err)) != 0 ||
         harness_mysql_start(&mysql, NULL, err, sizeof(err)) != 0 ||
-        harness_httpd_start(&httpd, helpers, err, sizeof(err)) != 0) {
+        harness_httpd_start(&httpd, helpers, err, sizeof(err)) != 0 ||
+        harness_memcached_start(&memcached, err, sizeof(err)) != 0) {
         fprintf(stderr, "demo: %s\n", err);
         harness_stop_all();
         return 1;
@@ -88,19 +91,22 @@ main(int argc, char **argv)
     printf("  mariadbd      127.0.0.1:%d  (database %s, user %s, in %s)\n", mysql.port,
            HARNESS_MYSQL_DB, HARNESS_MYSQL_USER, mysql.proc.dir);
     printf("  httpd         127.0.0.1:%d  (/health, /ok, /503, /slow?ms=N, ...)\n", httpd.port);
+    printf("  memcached     127.0.0.1:%d\n", memcached.port);
     printf("all up in %.0f ms\n", harness_now_ms() - t0);
 
     snprintf(web, sizeof(web), "app=http://127.0.0.1:%d/health", httpd.port);
     snprintf(db, sizeof(db), "db=mysql://%s:${DB_PASSWORD}@127.0.0.1:%d/%s", HARNESS_MYSQL_USER,
              mysql.port, HARNESS_MYSQL_DB);
     snprintf(cache, sizeof(cache), "cache=redis://:${REDIS_PASSWORD}@127.0.0.1:%d/0", redis.port);
+    snprintf(sessions, sizeof(sessions), "sessions=memcached://127.0.0.1:%d", memcached.port);
     snprintf(bad, sizeof(bad), "cache=redis://:not-the-password@127.0.0.1:%d/0", redis.port);
     {
-        const char *const text[] = {"check", "--timeout", "3s", web, db, cache, NULL};
-        const char *const json[] = {"check", "--timeout", "3s", "--json", web, db, cache, NULL};
+        const char *const text[] = {"check", "--timeout", "3s", web, db, cache, sessions, NULL};
+        const char *const json[] = {"check", "--timeout", "3s",     "--json", web,
+                                    db,      cache,       sessions, NULL};
         const char *const fail[] = {"check", "--timeout", "3s", web, bad, NULL};
 
-        show("three healthy targets", text, &first_exit);
+        show("four healthy targets", text, &first_exit);
         show("the same as the health document", json, &first_exit);
         show("a wrong redis password (a failure, exit 1)", fail, &first_exit);
     }
