@@ -2,7 +2,8 @@
  * memcached://host[:port] — the text protocol on a socket of our own: a non-blocking connect
  * to each address in turn within the one deadline, then `version\r\n`, then one reply line.
  * Only `VERSION x` passes, with x as the message; `ERROR`, `CLIENT_ERROR …` and
- * `SERVER_ERROR …` fail with the server's text. A reply is judged as soon as its first bytes
+ * `SERVER_ERROR …` fail with the server's text (`CLIENT_ERROR unauthenticated`, from a server
+ * started with -Y, as an auth failure). A reply is judged as soon as its first bytes
  * cannot start any of those, so a peer that speaks something else fails at once, and a line
  * over MC_REPLY_MAX fails without growing a buffer.
  */
@@ -80,6 +81,12 @@ mc_judge(struct check *c, const char *line, size_t len)
     mc_close(c);
     if (mc_starts_with(line, len, "VERSION ") && len > 8) {
         check_pass(c, "%.*s", (int)(len - 8), line + 8);
+        return;
+    }
+    /* memcached -Y (ASCII auth) answers every command so until a client logs in. */
+    if (len == 28 && memcmp(line, "CLIENT_ERROR unauthenticated", 28) == 0) {
+        check_fail(c, REASON_AUTH, "%.*s (the server wants ASCII auth, which probe does not speak)",
+                   (int)len, line);
         return;
     }
     if ((len == 5 && memcmp(line, "ERROR", 5) == 0) || mc_starts_with(line, len, "ERROR ") ||

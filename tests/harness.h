@@ -105,7 +105,13 @@ struct harness_https {
 struct harness_memcached {
     struct harness_proc proc;
     int port;
+    /* Set before start: 1 for ASCII auth (-Y) with the user below, so every command before a
+     * login is answered CLIENT_ERROR unauthenticated. */
+    int auth;
 };
+
+#define HARNESS_MEMCACHED_USER "mc"
+#define HARNESS_MEMCACHED_PASSWORD "Mcd-pw-81b7e3"
 
 /* Output is kept in the struct itself, so a test that stops at a failed assertion leaks
  * nothing (the test binary runs under LeakSanitizer). */

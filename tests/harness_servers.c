@@ -602,27 +602,44 @@ memcached_ready(void *arg, char *why, size_t whylen)
 
     (void)why;
     (void)whylen;
-    return answer_starts_with(m->port, "version\r\n", "VERSION ");
+    return answer_starts_with(m->port, "version\r\n",
+                              m->auth ? "CLIENT_ERROR unauthenticated" : "VERSION ");
 }
 
-/* memcached refuses to run as root without -u, so as root it runs as nobody. */
+/* memcached refuses to run as root without -u, so as root it runs as nobody (which must be
+ * able to read the auth file). */
 int
 harness_memcached_start(struct harness_memcached *m, char *err, size_t errlen)
 {
-    char port[16];
-    const char *const argv[] = {
-        "memcached", "-l", "127.0.0.1", "-p", port, "-U", "0",
-        "-m",        "16", "-c",        "64", "-t", "1",  geteuid() == 0 ? "-u" : NULL,
-        "nobody",    NULL};
-    int attempt;
+    char port[16], auth[HARNESS_PATH + 16];
+    const char *argv[20] = {"memcached", "-l", "127.0.0.1", "-p", port, "-U", "0",
+                            "-m",        "16", "-c",        "64", "-t", "1",  NULL};
+    int attempt, n = 13;
 
+    if (geteuid() == 0) {
+        argv[n++] = "-u";
+        argv[n++] = "nobody";
+    }
+    if (m->auth) {
+        argv[n++] = "-Y";
+        argv[n++] = auth;
+    }
     for (attempt = 0; attempt < START_ATTEMPTS; attempt++) {
         if (harness_make_tempdir(&m->proc, "memcached", err, errlen) == -1)
             return -1;
         harness_reg_add(0, m->proc.dir);
         m->port = harness_free_port();
         snprintf(port, sizeof(port), "%d", m->port);
-        if (proc_spawn(&m->proc, argv, err, errlen) == 0 &&
+        harness_pathf(auth, sizeof(auth), "%s/auth", m->proc.dir);
+        if (m->auth &&
+            (chmod(m->proc.dir, 0755) != 0 ||
+             harness_write_file(auth, HARNESS_MEMCACHED_USER ":" HARNESS_MEMCACHED_PASSWORD "\n",
+                                err, errlen) != 0 ||
+             chmod(auth, 0644) != 0)) {
+            harness_proc_stop(&m->proc);
+            return -1;
+        }
+        if (proc_spawn(&m->proc, (const char *const *)argv, err, errlen) == 0 &&
             wait_ready(&m->proc, memcached_ready, m, START_LIMIT_MS, err, errlen) == 0)
             return 0;
         harness_proc_stop(&m->proc);

@@ -194,3 +194,26 @@ Test(memcached, userinfo_and_path_are_refused_with_one_line, .timeout = 20)
         pt_assert_no_secret(&r, "Mc-pw-4242");
     }
 }
+
+/* A memcached started with -Y (ASCII auth) answers every command before a login with
+ * CLIENT_ERROR unauthenticated: an auth failure, with the server's text, since the URL has no
+ * way to log in. */
+Test(memcached, server_with_ascii_auth_is_an_auth_failure, .timeout = 20)
+{
+    struct harness_memcached m = {.auth = 1};
+    char err[HARNESS_ERRLEN], url[128], v[128];
+    const char *argv[] = {"check", "--json", "--timeout", "2s", url, NULL};
+    struct probe_result r;
+
+    cr_assert_eq(harness_memcached_start(&m, err, sizeof(err)), 0, "%s", err);
+    snprintf(url, sizeof(url), "memcached://127.0.0.1:%d", m.port);
+    pt_run(&r, argv, NULL);
+    harness_proc_stop(&m.proc);
+    PT_ASSERT_EXIT(&r, 1);
+    cr_assert_eq(pt_json_get(r.out, "checks/memcached:responseTime/0/reason", v, sizeof(v)), 0,
+                 PT_OUT, PT_ARGS(&r));
+    cr_assert_str_eq(v, "auth", PT_OUT, PT_ARGS(&r));
+    cr_assert_eq(pt_json_get(r.out, "checks/memcached:responseTime/0/output", v, sizeof(v)), 0);
+    cr_assert(pt_match(v, "^CLIENT_ERROR unauthenticated", 0), "output: %s", v);
+    pt_assert_no_secret(&r, HARNESS_MEMCACHED_PASSWORD);
+}
