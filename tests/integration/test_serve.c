@@ -2038,3 +2038,31 @@ Test(serve, memcached_is_a_datastore_in_health_and_type_memcached_in_metrics, .t
     serve_stop_ok(&s);
     harness_serve_cleanup(&s);
 }
+
+/* Every way a memcached check ends (a pass, a refusal, a timeout that aborts it) closes its
+ * socket: the serve process holds as many descriptors after 15 more rounds as before. */
+Test(serve, memcached_rounds_leave_no_descriptor_behind, .timeout = 20)
+{
+    char cache[128], gone[128], silent[128];
+    /* Rounds of 100 ms, 300 ms apart: the descriptors are counted between two rounds. */
+    const char *argv[] = {"--interval", "300ms", "--timeout", "100ms", cache, gone, silent, NULL};
+    struct harness_serve s;
+    int port, fd = harness_silent_listener(&port), before, after;
+    long rounds;
+
+    cr_assert(fd >= 0, "cannot listen on 127.0.0.1");
+    snprintf(cache, sizeof(cache), "cache=memcached://127.0.0.1:%d",
+             pt_env_int("PT_MEMCACHED_PORT"));
+    snprintf(gone, sizeof(gone), "gone=memcached://127.0.0.1:%d", harness_free_port());
+    snprintf(silent, sizeof(silent), "silent=memcached://127.0.0.1:%d", port);
+    serve_start(&s, "127.0.0.1", argv, NULL);
+    rounds = wait_rounds(&s, 3, 5000);
+    before = harness_proc_fd_count(s.pid);
+    wait_rounds(&s, rounds + 15, 10000);
+    after = harness_proc_fd_count(s.pid);
+    cr_assert(before > 0 && after == before, "descriptors: %d, then %d after 15 rounds" SV_LOG,
+              before, after, slog(&s));
+    serve_stop_ok(&s);
+    harness_serve_cleanup(&s);
+    close(fd);
+}
