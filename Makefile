@@ -32,6 +32,9 @@ PKGS_BUILD := gcc make pkg-config libev-dev libcurl4-openssl-dev libmariadb-dev 
               libc-ares-dev libyaml-dev libssl-dev libpq-dev ca-certificates
 PKGS_TEST  := $(PKGS_BUILD) libcriterion-dev redis-server mariadb-server postgresql openssl procps iproute2 strace
 PKGS_RUN   := $(PKGS_BUILD) redis-server mariadb-server postgresql openssl
+# memcached: tests/integration/test_memcached.c and `make run`.
+PKGS_TEST  += memcached
+PKGS_RUN   += memcached
 
 .PHONY: all run test unit integration clean deps-build deps-test deps-run format
 

@@ -36,6 +36,7 @@ PKGS_STATIC      := gcc make libc6-dev libev-dev libc-ares-dev libyaml-dev libhi
                     libssl-dev zlib1g-dev ca-certificates dpkg-dev cmake xz-utils binutils
 PKGS_STATIC_TEST := $(sort $(PKGS_STATIC) $(PKGS_BUILD) file redis-server mariadb-server \
                     postgresql openssl iproute2)
+PKGS_STATIC_TEST += memcached
 
 .PHONY: static test-static clean-static deps-static deps-static-test
 

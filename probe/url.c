@@ -625,21 +625,22 @@ redact_no_at(const char *in, const char *start, char *out, size_t outsz)
     raw_append(out, outsz, o, end, strlen(end));
 }
 
+/* A kind whose userinfo is a password, or that takes none: whatever stands before its '@' may
+ * be a password (memcached://SECRET@host from someone used to SASL), so all of it is hidden. */
 static int
 password_only_scheme(const char *name, size_t n)
 {
     const struct kind_scheme *scheme;
     const struct kind *k = kind_for_scheme(name, n, &scheme);
 
-    return k != NULL && k->userinfo == USERINFO_PASSWORD;
+    return k != NULL && (k->userinfo == USERINFO_PASSWORD || k->userinfo == USERINFO_NONE);
 }
 
 /*
  * For text that url_parse refused, so nothing about its shape can be trusted: the userinfo is
  * taken to end at the LAST '@' of the whole string, which may hide more than the password but
  * never less. A userinfo without ':' is all password for a kind whose userinfo is a password
- * (redis://PASSWORD@host is a common
- * mistake), so it is hidden whole.
+ * (redis://PASSWORD@host is a common mistake) or that takes none, so it is hidden whole.
  */
 void
 url_redact_raw(const char *in, char *out, size_t outsz)

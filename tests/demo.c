@@ -1,4 +1,5 @@
-/* `make run`: starts throwaway redis, mariadb, postgres and HTTP servers on loopback, checks them
+/* `make run`: starts throwaway redis, mariadb, postgres, memcached and HTTP servers on
+ * loopback, checks them
  * with the probe given as argv[1], shows a failure, stops everything. Exits with the probe's first
  * exit code. The HTTP server is tests/helpers/httpd, found in $PROBE_HELPERS or in
  * build/helpers next to this program. */
@@ -65,8 +66,9 @@ main(int argc, char **argv)
     struct harness_mysql mysql = {0};
     struct harness_httpd httpd = {0};
     struct harness_postgres pg = {0};
+    struct harness_memcached memcached = {0};
     char err[HARNESS_ERRLEN], helpers[HARNESS_PATH], web[128], db[256], cache[256], bad[256];
-    char pgdb[256];
+    char pgdb[256], sessions[128];
     int first_exit = -1;
     double t0;
 
@@ -83,7 +85,8 @@ main(int argc, char **argv)
     if (harness_redis_start(&redis, err, sizeof(err)) != 0 ||
         harness_mysql_start(&mysql, NULL, err, sizeof(err)) != 0 ||
         harness_httpd_start(&httpd, helpers, err, sizeof(err)) != 0 ||
-        harness_postgres_start(&pg, err, sizeof(err)) != 0) {
+        harness_postgres_start(&pg, err, sizeof(err)) != 0 ||
+        harness_memcached_start(&memcached, err, sizeof(err)) != 0) {
         fprintf(stderr, "demo: %s\n", err);
         harness_stop_all();
         return 1;
@@ -94,6 +97,7 @@ main(int argc, char **argv)
     printf("  postgres      127.0.0.1:%d  (database %s, user %s, in %s)\n", pg.port, HARNESS_PG_DB,
            HARNESS_PG_USER, pg.proc.dir);
     printf("  httpd         127.0.0.1:%d  (/health, /ok, /503, /slow?ms=N, ...)\n", httpd.port);
+    printf("  memcached     127.0.0.1:%d\n", memcached.port);
     printf("all up in %.0f ms\n", harness_now_ms() - t0);
 
     snprintf(web, sizeof(web), "app=http://127.0.0.1:%d/health", httpd.port);
@@ -102,14 +106,16 @@ main(int argc, char **argv)
     snprintf(cache, sizeof(cache), "cache=redis://:${REDIS_PASSWORD}@127.0.0.1:%d/0", redis.port);
     snprintf(pgdb, sizeof(pgdb), "pg=postgres://%s:${PG_PASSWORD}@127.0.0.1:%d/%s?role=primary",
              HARNESS_PG_USER, pg.port, HARNESS_PG_DB);
+    snprintf(sessions, sizeof(sessions), "sessions=memcached://127.0.0.1:%d", memcached.port);
     snprintf(bad, sizeof(bad), "cache=redis://:not-the-password@127.0.0.1:%d/0", redis.port);
     {
-        const char *const text[] = {"check", "--timeout", "3s", web, db, cache, pgdb, NULL};
+        const char *const text[] = {"check", "--timeout", "3s",     web, db,
+                                    cache,   pgdb,        sessions, NULL};
         const char *const json[] = {"check", "--timeout", "3s", "--json", web,
-                                    db,      cache,       pgdb, NULL};
+                                    db,      cache,       pgdb, sessions, NULL};
         const char *const fail[] = {"check", "--timeout", "3s", web, bad, NULL};
 
-        show("four healthy targets", text, &first_exit);
+        show("five healthy targets", text, &first_exit);
         show("the same as the health document", json, &first_exit);
         show("a wrong redis password (a failure, exit 1)", fail, &first_exit);
     }

@@ -2,7 +2,8 @@
  * declares is defined, by subject, in
  *   tests/harness_run.c      the child runner (harness_run), the deadline log
  *   tests/harness_proc.c     processes, temp dirs and their cleanup, /proc readers
- *   tests/harness_servers.c  real redis-server, mariadbd, the HTTP helper, openssl s_server
+ *   tests/harness_servers.c  real redis-server, mariadbd, memcached, the HTTP helper,
+ *                            openssl s_server
  *   tests/harness_pki.c      the test CA and its certificates
  *   tests/harness_serve.c    `probe serve` in the background
  *   tests/harness_net.c      loopback sockets and a raw HTTP/1.1 client
@@ -130,6 +131,18 @@ struct harness_https {
     int port;
 };
 
+/* memcached on 127.0.0.1, no UDP, 16 MB. */
+struct harness_memcached {
+    struct harness_proc proc;
+    int port;
+    /* Set before start: 1 for ASCII auth (-Y) with the user below, so every command before a
+     * login is answered CLIENT_ERROR unauthenticated. */
+    int auth;
+};
+
+#define HARNESS_MEMCACHED_USER "mc"
+#define HARNESS_MEMCACHED_PASSWORD "Mcd-pw-81b7e3"
+
 /* Output is kept in the struct itself, so a test that stops at a failed assertion leaks
  * nothing (the test binary runs under LeakSanitizer). */
 #define HARNESS_OUT_MAX 65536
@@ -195,6 +208,7 @@ int harness_https_start(struct harness_https *h, const char *cert, const char *k
 /* The same, requiring a client certificate signed by client_ca (NULL: none asked for). */
 int harness_https_mtls_start(struct harness_https *h, const char *cert, const char *key,
                              const char *client_ca, char *err, size_t errlen);
+int harness_memcached_start(struct harness_memcached *m, char *err, size_t errlen);
 /* SIGTERM to the process group, SIGKILL after a few seconds, reap, remove the temp dir. */
 void harness_proc_stop(struct harness_proc *p);
 /* Stops every server and removes every temp dir this process started and still owns. */

@@ -1,5 +1,5 @@
-/* Real throwaway servers on loopback: redis-server, mariadbd, the HTTP helper and openssl
- * s_server, each started in its own temp dir and process group and waited for until it
+/* Real throwaway servers on loopback: redis-server, mariadbd, memcached, the HTTP helper and
+ * openssl s_server, each started in its own temp dir and process group and waited for until it
  * answers. */
 #include "harness_int.h"
 
@@ -465,16 +465,26 @@ harness_mysql_start(struct harness_mysql *m, const struct harness_pki *pki, char
 
 /* ---- the HTTP helper and openssl s_server ---- */
 
+/* Ready once req on a fresh connection is answered with bytes that start with want. */
+static enum ready
+answer_starts_with(int port, const char *req, const char *want)
+{
+    char buf[64];
+    size_t len = strlen(want);
+    ssize_t n = exchange(port, req, buf, len < sizeof(buf) ? len : sizeof(buf), 500);
+
+    return n == (ssize_t)len && memcmp(buf, want, len) == 0 ? READY_YES : READY_NOT_YET;
+}
+
 static enum ready
 httpd_ready(void *arg, char *why, size_t whylen)
 {
     struct harness_httpd *h = arg;
-    char buf[16];
-    ssize_t n = exchange(h->port, "GET /ok HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", buf, 12, 500);
 
     (void)why;
     (void)whylen;
-    return n == 12 && memcmp(buf, "HTTP/1.1 200", 12) == 0 ? READY_YES : READY_NOT_YET;
+    return answer_starts_with(h->port, "GET /ok HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n",
+                              "HTTP/1.1 200");
 }
 
 int
@@ -597,4 +607,58 @@ harness_redis_restart(struct harness_redis *r, char *err, size_t errlen)
         return -1;
     }
     return 0;
+}
+
+/* ---- memcached ---- */
+
+static enum ready
+memcached_ready(void *arg, char *why, size_t whylen)
+{
+    struct harness_memcached *m = arg;
+
+    (void)why;
+    (void)whylen;
+    return answer_starts_with(m->port, "version\r\n",
+                              m->auth ? "CLIENT_ERROR unauthenticated" : "VERSION ");
+}
+
+/* memcached refuses to run as root without -u, so as root it runs as nobody (which must be
+ * able to read the auth file). */
+int
+harness_memcached_start(struct harness_memcached *m, char *err, size_t errlen)
+{
+    char port[16], auth[HARNESS_PATH + 16];
+    const char *argv[20] = {"memcached", "-l", "127.0.0.1", "-p", port, "-U", "0",
+                            "-m",        "16", "-c",        "64", "-t", "1",  NULL};
+    int attempt, n = 13;
+
+    if (geteuid() == 0) {
+        argv[n++] = "-u";
+        argv[n++] = "nobody";
+    }
+    if (m->auth) {
+        argv[n++] = "-Y";
+        argv[n++] = auth;
+    }
+    for (attempt = 0; attempt < START_ATTEMPTS; attempt++) {
+        if (harness_make_tempdir(&m->proc, "memcached", err, errlen) == -1)
+            return -1;
+        harness_reg_add(0, m->proc.dir);
+        m->port = harness_free_port();
+        snprintf(port, sizeof(port), "%d", m->port);
+        harness_pathf(auth, sizeof(auth), "%s/auth", m->proc.dir);
+        if (m->auth &&
+            (chmod(m->proc.dir, 0755) != 0 ||
+             harness_write_file(auth, HARNESS_MEMCACHED_USER ":" HARNESS_MEMCACHED_PASSWORD "\n",
+                                err, errlen) != 0 ||
+             chmod(auth, 0644) != 0)) {
+            harness_proc_stop(&m->proc);
+            return -1;
+        }
+        if (proc_spawn(&m->proc, (const char *const *)argv, err, errlen) == 0 &&
+            wait_ready(&m->proc, memcached_ready, m, START_LIMIT_MS, err, errlen) == 0)
+            return 0;
+        harness_proc_stop(&m->proc);
+    }
+    return -1;
 }

@@ -587,6 +587,8 @@ static const struct bi_url_row bi_urls[] = {
     {"mysql://" PW "@127.0.0.1:99999999999999999999/app", "bad port", NULL},
     {"http://" PW "@127.0.0.1:80:81/", "(port|IPv6)", NULL},
     {"tcp://" PW "@127.0.0.1:80", "user or password", NULL},
+    {"memcached://" PW "@127.0.0.1", "user or password", NULL},
+    {"memcached://" BI_SECRET "@127.0.0.1:11211", "user or password", NULL},
     {"mysql://u:" BI_SECRET "%zz@127.0.0.1/app", "percent-escape in password", NULL},
     {"mysql://u:" BI_SECRET "%4@127.0.0.1/app", "percent-escape in password", NULL},
     {"mysql://u:" BI_SECRET "%@127.0.0.1/app", "percent-escape in password", NULL},
@@ -749,6 +751,13 @@ static const struct bi_reply_row bi_replies[] = {
      R("-ERR " JUNK " end\r\n"), NULL},
     {"Redis simple string instead of PONG", BI_REDIS, "cache=redis://:" BI_SECRET "@127.0.0.1:%d",
      R("+" JUNK " end\r\n"), NULL},
+    /* memcached:// has no password to mask; the reply is cleaned all the same. */
+    {"Memcached SERVER_ERROR", BI_REDIS, "sessions=memcached://127.0.0.1:%d",
+     R("SERVER_ERROR \xff\xfe \xc0\xaf \xed\xa0\x80 \x1b[31m\x1b]0;title\x07 \x7f \xc2\x9b"
+       "1m \0 after a NUL\r\n"),
+     NULL},
+    {"Memcached garbage", BI_REDIS, "sessions=memcached://127.0.0.1:%d",
+     R("\x1b[2J\x1b]0;title\x07\xff\0\r\n"), NULL},
     {"MySQL ERR instead of the greeting", BI_MYSQL_GREETING,
      "db=mysql://u:" BI_SECRET "@127.0.0.1:%d/app", R(ERRP("\x10\x04") "Too many " JUNK " end"),
      NULL},

@@ -51,6 +51,16 @@ Test(connect, all_addresses_dropped_tcp_times_out_in_connect_phase, .timeout = 2
     expect_connect_timeout("tcp://multi.probe-test:5432", "tcp");
 }
 
+Test(connect, all_addresses_dropped_memcached_times_out_in_connect_phase, .timeout = 20)
+{
+    expect_connect_timeout("memcached://multi.probe-test", "memcached");
+}
+
+Test(connect, syns_dropped_for_one_address_memcached_times_out_in_connect_phase, .timeout = 20)
+{
+    expect_connect_timeout("memcached://127.0.0.4", "memcached");
+}
+
 Test(connect, syns_dropped_for_one_address_tcp_times_out_in_connect_phase, .timeout = 20)
 {
     expect_connect_timeout("tcp://127.0.0.4:5432", "tcp");
@@ -106,4 +116,5 @@ Test(connect, all_addresses_of_a_name_are_tried_within_the_deadline, .timeout = 
     expect_every_address_tried("redis://multi.probe-test:6379", "redis");
     expect_every_address_tried("mysql://probe:pw@multi.probe-test:3306/app", "mysql");
     expect_every_address_tried("postgres://probe:pw@multi.probe-test:5432/app", "postgres");
+    expect_every_address_tried("memcached://multi.probe-test", "memcached");
 }

@@ -13,7 +13,7 @@ TestSuite(dns, .init = flt_require_netns);
 #define DNS_EVERY_KIND                                                                             \
     "web=http://db.probe-test/", "db=mysql://probe:pw@db.probe-test/app",                          \
         "cache=redis://db.probe-test", "port=tcp://db.probe-test:5432",                            \
-        "pg=postgres://probe:pw@db.probe-test/app"
+        "pg=postgres://probe:pw@db.probe-test/app", "sessions=memcached://db.probe-test"
 
 /* A check of url named name, with a silent DNS server, times out in the dns phase at T. */
 static void
@@ -42,6 +42,11 @@ Test(dns, silent_server_redis_times_out_in_dns_phase, .timeout = 20)
     expect_dns_timeout("redis://db.probe-test:6379", "redis");
 }
 
+Test(dns, silent_server_memcached_times_out_in_dns_phase, .timeout = 20)
+{
+    expect_dns_timeout("memcached://db.probe-test", "memcached");
+}
+
 Test(dns, silent_server_every_check_times_out_at_once, .timeout = 20)
 {
     const char *argv[] = {"check", "--timeout", "1s", DNS_EVERY_KIND, NULL};
@@ -54,6 +59,7 @@ Test(dns, silent_server_every_check_times_out_at_once, .timeout = 20)
     flt_assert_fail(&r, "cache", "timeout after 1000ms \\(dns\\)", 0);
     flt_assert_fail(&r, "port", "timeout after 1000ms \\(dns\\)", 0);
     flt_assert_fail(&r, "pg", "timeout after 1000ms \\(dns\\)", 0);
+    flt_assert_fail(&r, "sessions", "timeout after 1000ms \\(dns\\)", 0);
 }
 
 /* NXDOMAIN is an answer: the check fails with it long before the deadline. */
@@ -98,11 +104,16 @@ Test(dns, nxdomain_tcp_fails_at_once, .timeout = 20)
     expect_no_such_host("tcp://db.probe-test:5432", "tcp");
 }
 
+Test(dns, nxdomain_memcached_fails_at_once, .timeout = 20)
+{
+    expect_no_such_host("memcached://db.probe-test", "memcached");
+}
+
 /* The health document gives every kind the same reason word for the same DNS failure. */
 static void
 expect_dns_reasons(int silent)
 {
-    static const char *const names[] = {"web", "db", "cache", "port", "pg"};
+    static const char *const names[] = {"web", "db", "cache", "port", "pg", "sessions"};
     const char *argv[] = {"check", "--json", "--timeout", "1s", DNS_EVERY_KIND, NULL};
     struct probe_result r;
     char path[96], v[64];

@@ -113,6 +113,14 @@ Test(drip, redis_pipeline_replies_one_byte_a_second_time_out_in_auth, .timeout =
               "redis", "auth");
 }
 
+Test(drip, memcached_version_one_byte_a_second_times_out_in_response, .timeout = 20)
+{
+    static const char version[] = "VERSION 1.6.18\r\n";
+
+    drip_case(drip_after_request, version, sizeof(version) - 1, "memcached://127.0.0.1:%d",
+              "memcached", "response");
+}
+
 Test(drip, tls_server_hello_one_byte_a_second_times_out_in_tls, .timeout = 20)
 {
     /* The start of a TLS 1.2 record carrying a ServerHello: handshake, version, length,

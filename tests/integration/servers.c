@@ -17,6 +17,7 @@
  *   PT_PG_TLS_PORT, PT_PG_TLS_LOG  postgres taking TLS only (hostssl), cert for DNS names only
  *   PT_PG_STANDBY_PORT    a hot standby of PT_PG_PORT; PT_PG_COLD_PORT one with hot_standby
  *                         off, whose logins get 57P03
+ *   PT_MEMCACHED_PORT     memcached on 127.0.0.1
  *   PT_TMPDIR             scratch space for files tests write; removed at the end
  *   PT_SETUP_ERRORS       why a server did not start, if one did not */
 #include <criterion/criterion.h>
@@ -34,6 +35,7 @@ static struct harness_redis redis, redis_replica, redis_orphan;
 static struct harness_httpd httpd;
 static struct harness_https https, https_self, https_mtls;
 static struct harness_postgres pg, pg_tls, pg_standby, pg_cold;
+static struct harness_memcached memcached;
 static char setup_errors[4096];
 
 static void
@@ -148,6 +150,17 @@ start_postgres(void)
     }
 }
 
+static void
+start_memcached(void)
+{
+    char err[HARNESS_ERRLEN];
+
+    if (harness_memcached_start(&memcached, err, sizeof(err)) == 0)
+        export_int("PT_MEMCACHED_PORT", memcached.port);
+    else
+        setup_failed(err);
+}
+
 ReportHook(PRE_ALL)(struct criterion_test_set *set)
 {
     char err[HARNESS_ERRLEN], tmp[HARNESS_PATH];
@@ -172,6 +185,7 @@ ReportHook(PRE_ALL)(struct criterion_test_set *set)
     start_postgres();
     start_redis();
     start_http();
+    start_memcached();
     if (setup_errors[0] != '\0')
         setenv("PT_SETUP_ERRORS", setup_errors, 1);
     fprintf(stderr,

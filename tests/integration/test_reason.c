@@ -39,6 +39,7 @@ ParameterizedTestParameters(reasons, every_kind_names_its_failure)
         {"mysql_refused", "mysql://probe:pw@127.0.0.1:%d/app", "refused", "connect", ""},
         {"redis_refused", "redis://127.0.0.1:%d", "refused", "connect", ""},
         {"pg_refused", "postgres://app:pw@127.0.0.1:%d/app", "refused", "connect", ""},
+        {"memcached_refused", "memcached://127.0.0.1:%d", "refused", "connect", ""},
         /* the deadline, with the phase it was in */
         {"http_timeout", "http://127.0.0.1:%d/", "silent", "timeout", "response"},
         {"mysql_timeout", "mysql://probe:pw@127.0.0.1:%d/app", "silent", "timeout", "auth"},
@@ -46,6 +47,7 @@ ParameterizedTestParameters(reasons, every_kind_names_its_failure)
         {"pg_timeout", "postgres://app:pw@127.0.0.1:%d/app", "silent", "timeout", "tls"},
         {"pg_plain_timeout", "postgres://app:pw@127.0.0.1:%d/app?sslmode=disable", "silent",
          "timeout", "auth"},
+        {"memcached_timeout", "memcached://127.0.0.1:%d", "silent", "timeout", "response"},
         /* bad status, wrong role */
         {"http_status", "http://127.0.0.1:%d/503", "PT_HTTP_PORT", "status", ""},
         {"redis_role", "redis://:" HARNESS_REDIS_PASSWORD "@127.0.0.1:%d?role=replica",
@@ -83,6 +85,7 @@ ParameterizedTestParameters(reasons, every_kind_names_its_failure)
         {"pg_is_mysql", "postgres://app:pw@127.0.0.1:%d/app", "PT_MYSQL_PORT", "protocol", ""},
         {"pg_plain_is_mysql", "postgres://app:pw@127.0.0.1:%d/app?sslmode=disable", "PT_MYSQL_PORT",
          "protocol", ""},
+        {"memcached_is_redis", "memcached://127.0.0.1:%d", "PT_REDIS_PORT", "protocol", ""},
         /* over a cap */
         {"http_body_cap", "http://127.0.0.1:%d/big", "PT_HTTP_PORT", "limit", ""},
     };

@@ -2004,3 +2004,65 @@ Test(serve, sanitizer_build_reports_nothing_after_a_busy_run, .timeout = 20)
     close(lfd);
     harness_serve_cleanup(&s);
 }
+
+/* ---- memcached in serve ---- */
+
+/* A memcached check is a datastore in the health document and of type memcached in the
+ * metrics; a refused one names itself in /ready. */
+Test(serve, memcached_is_a_datastore_in_health_and_type_memcached_in_metrics, .timeout = 20)
+{
+    char cache[128], gone[128], want[128];
+    const char *argv[] = {"--interval", "200ms", "--timeout", "2s", cache, gone, NULL};
+    struct harness_serve s;
+    struct harness_http_resp r;
+    int port = pt_env_int("PT_MEMCACHED_PORT"), closed = harness_free_port();
+
+    snprintf(cache, sizeof(cache), "cache=memcached://127.0.0.1:%d", port);
+    snprintf(gone, sizeof(gone), "gone=memcached://127.0.0.1:%d", closed);
+    serve_start(&s, "127.0.0.1", argv, NULL);
+    wait_rounds(&s, 2, 5000);
+    req(&s, "GET", "/health/cache", &r);
+    expect(&s, &r, "GET /health/cache", 200, NULL);
+    snprintf(want, sizeof(want), "memcached://127.0.0.1:%d", port);
+    expect_check_entry(&r, "cache", "datastore", "pass", want);
+    req(&s, "GET", "/health", &r);
+    expect(&s, &r, "GET /health", 503, NULL);
+    snprintf(want, sizeof(want), "memcached://127.0.0.1:%d", closed);
+    expect_check_entry(&r, "gone", "datastore", "fail", want);
+    req(&s, "GET", "/ready", &r);
+    expect(&s, &r, "GET /ready", 503, "not ready: gone (connect)\ngone: connection refused\n");
+    req(&s, "GET", "/metrics", &r);
+    expect(&s, &r, "GET /metrics", 200, NULL);
+    expect_check_series(&r, "cache", "memcached", 1);
+    expect_check_series(&r, "gone", "memcached", 0);
+    serve_stop_ok(&s);
+    harness_serve_cleanup(&s);
+}
+
+/* Every way a memcached check ends (a pass, a refusal, a timeout that aborts it) closes its
+ * socket: the serve process holds as many descriptors after 15 more rounds as before. */
+Test(serve, memcached_rounds_leave_no_descriptor_behind, .timeout = 20)
+{
+    char cache[128], gone[128], silent[128];
+    /* Rounds of 100 ms, 300 ms apart: the descriptors are counted between two rounds. */
+    const char *argv[] = {"--interval", "300ms", "--timeout", "100ms", cache, gone, silent, NULL};
+    struct harness_serve s;
+    int port, fd = harness_silent_listener(&port), before, after;
+    long rounds;
+
+    cr_assert(fd >= 0, "cannot listen on 127.0.0.1");
+    snprintf(cache, sizeof(cache), "cache=memcached://127.0.0.1:%d",
+             pt_env_int("PT_MEMCACHED_PORT"));
+    snprintf(gone, sizeof(gone), "gone=memcached://127.0.0.1:%d", harness_free_port());
+    snprintf(silent, sizeof(silent), "silent=memcached://127.0.0.1:%d", port);
+    serve_start(&s, "127.0.0.1", argv, NULL);
+    rounds = wait_rounds(&s, 3, 5000);
+    before = harness_proc_fd_count(s.pid);
+    wait_rounds(&s, rounds + 15, 10000);
+    after = harness_proc_fd_count(s.pid);
+    cr_assert(before > 0 && after == before, "descriptors: %d, then %d after 15 rounds" SV_LOG,
+              before, after, slog(&s));
+    serve_stop_ok(&s);
+    harness_serve_cleanup(&s);
+    close(fd);
+}

@@ -10,7 +10,7 @@
 # The root holds only /probe, /etc/hosts, /etc/resolv.conf and /etc/ssl/certs/
 # ca-certificates.crt (a test CA) — what a FROM scratch image holds — and probe runs there
 # with an empty environment, as root and as an unprivileged user. On loopback: redis-server
-# with requirepass, mariadbd (mysql_native_password and ed25519 users, TLS), openssl s_server
+# with requirepass, memcached, mariadbd (mysql_native_password and ed25519 users, TLS), openssl s_server
 # (a certificate from the test CA, and one from no known CA), and the fake MySQL 8 server that
 # offers caching_sha2_password, which MariaDB cannot. Names (web.test, db.test, cache.test)
 # come from the root's /etc/hosts, read by c-ares.
@@ -228,6 +228,14 @@ redis-server "$tmp/redis/redis.conf" >"$tmp/redis/log" 2>&1 &
 pids="$pids $!"
 wait_listen "$redis_port" $! redis-server "$tmp/redis/log"
 
+# memcached refuses to run as root without -u.
+mc_port=$(free_port)
+mc_listen=127.0.0.1
+[ $have_v6 = 0 ] || mc_listen="127.0.0.1,[::1]"
+memcached -l "$mc_listen" -p "$mc_port" -U 0 -m 16 -t 1 -u nobody >"$tmp/memcached.log" 2>&1 &
+pids="$pids $!"
+wait_listen "$mc_port" $! memcached "$tmp/memcached.log"
+
 https_port=$(free_port)
 openssl s_server -accept "127.0.0.1:$https_port" -cert "$pki/srv.crt" -key "$pki/srv.key" \
     -www -quiet >"$tmp/https.log" 2>&1 &
@@ -387,6 +395,20 @@ if [ $have_v6 = 1 ]; then
     in_root check "redis://:$redis_pw@[::1]:$redis_port/0"
     expect "Redis over ::1" 0 '^PASS redis .*PONG'
 fi
+
+for who in 0:0 65534:65534; do
+    in_root --user=$who check "sessions=memcached://cache.test:$mc_port"
+    expect "as $who: memcached by name answers its version" 0 '^PASS sessions .* 1\.[0-9]+\.[0-9]+ '
+done
+
+if [ $have_v6 = 1 ]; then
+    in_root check "memcached://[::1]:$mc_port"
+    expect "memcached over ::1" 0 '^PASS memcached .* 1\.[0-9]+\.[0-9]+ '
+fi
+
+in_root check --json "memcached://cache.test:$(free_port)"
+expect "memcached refused: a datastore, reason connect" 1 '"componentType": ?"datastore"' \
+    '"reason": ?"connect"' '"output": ?"connection refused"'
 
 in_root check "mysql://app:wrong-password@db.test:$mysql_port/app"
 expect "MySQL with a wrong password fails" 1 '^FAIL mysql .*1045 Access denied'

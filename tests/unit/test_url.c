@@ -277,6 +277,18 @@ ParameterizedTestParameters(url, rejects_bad_urls)
         {"tcp://h:1/x", "no path or options"},
         {"tcp://h:1?x=1", "no path or options"},
         {"tcp://u:p@h:1", "no user or password"},
+        {"memcached://u:pw@h", "a memcached URL takes no user or password"},
+        {"memcached://u@h", "a memcached URL takes no user or password"},
+        {"memcached://:pw@h:11211", "a memcached URL takes no user or password"},
+        {"memcached://h/0", "a memcached URL takes no path or options"},
+        {"memcached://h:11211/cache", "a memcached URL takes no path or options"},
+        {"memcached://h?timeout=1", "a memcached URL takes no path or options"},
+        {"memcached://", "missing host"},
+        {"memcached://h:0", "bad port \"0\""},
+        {"memcached://h:65536", "bad port \"65536\""},
+        {"memcached://[::1", "\"]\""},
+        {"memcached://::1", "brackets"},
+        {"memcache://h", "unknown scheme \"memcache\""},
         {"http://h /x", "space"},
         {"http://h/\tx", "control"},
         {"http://h/x\x7f", "control"},
@@ -595,4 +607,63 @@ Test(url, too_long_url_is_an_error)
     memset(in + 9, 'a', sizeof(in) - 10);
     cr_assert_eq(url_parse(in, &u, err, sizeof(err)), -1);
     cr_assert(strstr(err, "longer than"), "%s", err);
+}
+
+/* ---- memcached:// ---- */
+
+struct url_mc_case {
+    char in[64];
+    char host[24];
+    int port;
+    int v6;
+    char redacted[64];
+};
+
+ParameterizedTestParameters(url, parses_memcached_urls)
+{
+    static struct url_mc_case cases[] = {
+        {"memcached://h", "h", 11211, 0, "memcached://h"},
+        {"memcached://h/", "h", 11211, 0, "memcached://h/"},
+        {"MEMCACHED://cache.internal:11212", "cache.internal", 11212, 0,
+         "MEMCACHED://cache.internal:11212"},
+        {"memcached://127.0.0.1", "127.0.0.1", 11211, 0, "memcached://127.0.0.1"},
+        {"memcached://[::1]", "::1", 11211, 1, "memcached://[::1]"},
+        {"memcached://[2001:db8::5]:1", "2001:db8::5", 1, 1, "memcached://[2001:db8::5]:1"},
+    };
+    return cr_make_param_array(struct url_mc_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct url_mc_case *c, url, parses_memcached_urls)
+{
+    char err[ERRLEN] = "";
+    struct url u;
+
+    cr_assert_eq(url_parse(c->in, &u, err, sizeof(err)), 0, "%s: %s", c->in, err);
+    cr_assert_str_eq(u.kind->name, "memcached", "%s", c->in);
+    cr_assert_str_eq(u.scheme->name, "memcached", "%s", c->in);
+    cr_assert_eq(u.scheme->tls, 0, "%s", c->in);
+    cr_assert_null(u.user, "%s", c->in);
+    cr_assert_null(u.pass, "%s", c->in);
+    cr_assert_str_eq(u.host, c->host, "%s", c->in);
+    cr_assert_eq(u.port, c->port, "%s", c->in);
+    cr_assert_eq(u.host_is_v6, c->v6, "%s", c->in);
+    cr_assert_null(u.db, "%s", c->in);
+    cr_assert_eq(u.nopts, 0, "%s", c->in);
+    cr_assert_str_eq(u.redacted, c->redacted, "%s", c->in);
+    url_free(&u);
+}
+
+/* memcached takes no userinfo, so whatever stands before the '@' may be a password. */
+Test(url, memcached_refused_userinfo_is_hidden_whole)
+{
+    char out[128];
+
+    url_redact_raw("memcached://Sekr1t@h", out, sizeof(out));
+    cr_assert_str_eq(out, "memcached://***@h");
+    url_redact_raw("memcached://u:Sekr1t@h:11211", out, sizeof(out));
+    cr_assert_str_eq(out, "memcached://u:***@h:11211");
+    url_redact_raw("tcp://Sekr1t@h:1", out, sizeof(out));
+    cr_assert_str_eq(out, "tcp://***@h:1");
+    url_redact_raw("memcached://h:11211", out, sizeof(out));
+    cr_assert_str_eq(out, "memcached://h:11211");
 }
