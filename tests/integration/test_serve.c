@@ -2039,6 +2039,24 @@ Test(serve, memcached_is_a_datastore_in_health_and_type_memcached_in_metrics, .t
     harness_serve_cleanup(&s);
 }
 
+/* The fewest descriptors pid holds over a few samples 40 ms apart: a round in flight holds a
+ * socket or two for a moment (on a loaded machine a sample can land in one); a leak is there
+ * in every sample. */
+static int
+fd_count_settled(pid_t pid)
+{
+    int least = -1;
+
+    for (int i = 0; i < 8; i++) {
+        int n = harness_proc_fd_count(pid);
+
+        if (n > 0 && (least < 0 || n < least))
+            least = n;
+        usleep(40 * 1000);
+    }
+    return least;
+}
+
 /* Every way a memcached check ends (a pass, a refusal, a timeout that aborts it) closes its
  * socket: the serve process holds as many descriptors after 15 more rounds as before. */
 Test(serve, memcached_rounds_leave_no_descriptor_behind, .timeout = 20)
@@ -2057,9 +2075,9 @@ Test(serve, memcached_rounds_leave_no_descriptor_behind, .timeout = 20)
     snprintf(silent, sizeof(silent), "silent=memcached://127.0.0.1:%d", port);
     serve_start(&s, "127.0.0.1", argv, NULL);
     rounds = wait_rounds(&s, 3, 5000);
-    before = harness_proc_fd_count(s.pid);
+    before = fd_count_settled(s.pid);
     wait_rounds(&s, rounds + 15, 10000);
-    after = harness_proc_fd_count(s.pid);
+    after = fd_count_settled(s.pid);
     cr_assert(before > 0 && after == before, "descriptors: %d, then %d after 15 rounds" SV_LOG,
               before, after, slog(&s));
     serve_stop_ok(&s);
