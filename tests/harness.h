@@ -52,7 +52,9 @@ struct harness_proc {
 };
 
 /* A throwaway CA, a server certificate it signed (SAN IP:127.0.0.1, IP:::1, DNS:localhost)
- * and an unrelated self-signed certificate for the same names. */
+ * and an unrelated self-signed certificate for the same names. The CA also signed one
+ * certificate whose only SAN is DNS:db.test (db_), one for DNS:other.test (other_) and one for
+ * IP:127.0.0.1 alone (ip_): the name checks of MySQL's verify-identity. */
 struct harness_pki {
     char dir[HARNESS_PATH];
     char ca[HARNESS_PATH];
@@ -60,6 +62,12 @@ struct harness_pki {
     char key[HARNESS_PATH];
     char self_cert[HARNESS_PATH];
     char self_key[HARNESS_PATH];
+    char db_cert[HARNESS_PATH];
+    char db_key[HARNESS_PATH];
+    char other_cert[HARNESS_PATH];
+    char other_key[HARNESS_PATH];
+    char ip_cert[HARNESS_PATH];
+    char ip_key[HARNESS_PATH];
 };
 
 struct harness_redis {

@@ -24,7 +24,45 @@ static const char openssl_cnf[] = "[req]\n"
                                   "basicConstraints = critical, CA:FALSE\n"
                                   "keyUsage = critical, digitalSignature, keyEncipherment\n"
                                   "extendedKeyUsage = serverAuth\n"
-                                  "subjectAltName = IP:127.0.0.1, IP:::1, DNS:localhost\n";
+                                  "subjectAltName = IP:127.0.0.1, IP:::1, DNS:localhost\n"
+                                  "[db_ext]\n"
+                                  "basicConstraints = critical, CA:FALSE\n"
+                                  "extendedKeyUsage = serverAuth\n"
+                                  "subjectAltName = DNS:db.test\n"
+                                  "[other_ext]\n"
+                                  "basicConstraints = critical, CA:FALSE\n"
+                                  "extendedKeyUsage = serverAuth\n"
+                                  "subjectAltName = DNS:other.test\n"
+                                  "[ip_ext]\n"
+                                  "basicConstraints = critical, CA:FALSE\n"
+                                  "extendedKeyUsage = serverAuth\n"
+                                  "subjectAltName = IP:127.0.0.1\n";
+
+/* A key and a certificate the CA signs with the extensions of section ext and the given serial:
+ * NAME.key and NAME.pem in the PKI's directory. The CN is the name alone, which no verifier takes
+ * for a host when the certificate has SANs. */
+static int
+pki_issue(const struct harness_pki *pki, const char *cnf, const char *name, const char *ext,
+          const char *serial, const char *log_path, char *err, size_t errlen)
+{
+    char key[64], csr[64], pem[64], subj[64];
+    const char *const req[] = {
+        "openssl", "req",     "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+        "-nodes",  "-keyout", key,    "-out",    csr,  "-subj",    subj,
+        "-config", cnf,       NULL};
+    const char *const sign[] = {"openssl",  "x509",   "-req",        "-in",    csr,
+                                "-CA",      "ca.pem", "-CAkey",      "ca.key", "-set_serial",
+                                serial,     "-days",  "3",           "-out",   pem,
+                                "-extfile", cnf,      "-extensions", ext,      NULL};
+
+    snprintf(key, sizeof(key), "%s.key", name);
+    snprintf(csr, sizeof(csr), "%s.csr", name);
+    snprintf(pem, sizeof(pem), "%s.pem", name);
+    snprintf(subj, sizeof(subj), "/CN=probe test %s", name);
+    if (harness_run_logged(req, pki->dir, log_path, 20000, err, errlen) == -1)
+        return -1;
+    return harness_run_logged(sign, pki->dir, log_path, 20000, err, errlen);
+}
 
 int
 harness_pki_create(struct harness_pki *pki, char *err, size_t errlen)
@@ -46,6 +84,12 @@ harness_pki_create(struct harness_pki *pki, char *err, size_t errlen)
     harness_pathf(pki->key, sizeof(pki->key), "%s/server.key", pki->dir);
     harness_pathf(pki->self_cert, sizeof(pki->self_cert), "%s/self.pem", pki->dir);
     harness_pathf(pki->self_key, sizeof(pki->self_key), "%s/self.key", pki->dir);
+    harness_pathf(pki->db_cert, sizeof(pki->db_cert), "%s/db.pem", pki->dir);
+    harness_pathf(pki->db_key, sizeof(pki->db_key), "%s/db.key", pki->dir);
+    harness_pathf(pki->other_cert, sizeof(pki->other_cert), "%s/other.pem", pki->dir);
+    harness_pathf(pki->other_key, sizeof(pki->other_key), "%s/other.key", pki->dir);
+    harness_pathf(pki->ip_cert, sizeof(pki->ip_cert), "%s/ip.pem", pki->dir);
+    harness_pathf(pki->ip_key, sizeof(pki->ip_key), "%s/ip.key", pki->dir);
     if (harness_write_file(cnf, openssl_cnf, err, errlen) == -1)
         goto fail;
     {
@@ -106,6 +150,10 @@ harness_pki_create(struct harness_pki *pki, char *err, size_t errlen)
                 goto fail;
         }
     }
+    if (pki_issue(pki, cnf, "db", "db_ext", "4343", log_path, err, errlen) == -1 ||
+        pki_issue(pki, cnf, "other", "other_ext", "4344", log_path, err, errlen) == -1 ||
+        pki_issue(pki, cnf, "ip", "ip_ext", "4345", log_path, err, errlen) == -1)
+        goto fail;
     return 0;
 fail:
     harness_pki_remove(pki);
