@@ -62,8 +62,10 @@ struct harness_proc {
 };
 
 /* A throwaway CA, a server certificate it signed (SAN IP:127.0.0.1, IP:::1, DNS:localhost),
- * one it signed for names only (DNS:localhost, DNS:db.test) and an unrelated self-signed
- * certificate for the first one's names. */
+ * one it signed for names only (DNS:localhost, DNS:db.test), an unrelated self-signed
+ * certificate for the first one's names, and, for the name checks of MySQL's verify-identity,
+ * one whose only SAN is DNS:db.test (db_), one for DNS:other.test (other_) and one for
+ * IP:127.0.0.1 alone (ip_). */
 struct harness_pki {
     char dir[HARNESS_PATH];
     char ca[HARNESS_PATH];
@@ -77,6 +79,12 @@ struct harness_pki {
     char client_cert[HARNESS_PATH];
     char client_key[HARNESS_PATH];
     char client_key_enc[HARNESS_PATH];
+    char db_cert[HARNESS_PATH];
+    char db_key[HARNESS_PATH];
+    char other_cert[HARNESS_PATH];
+    char other_key[HARNESS_PATH];
+    char ip_cert[HARNESS_PATH];
+    char ip_key[HARNESS_PATH];
 };
 
 struct harness_redis {

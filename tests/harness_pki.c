@@ -35,7 +35,19 @@ static const char openssl_cnf[] = "[req]\n"
                                   "basicConstraints = critical, CA:FALSE\n"
                                   "keyUsage = critical, digitalSignature, keyEncipherment\n"
                                   "extendedKeyUsage = serverAuth\n"
-                                  "subjectAltName = IP:127.0.0.1, IP:::1, DNS:localhost\n";
+                                  "subjectAltName = IP:127.0.0.1, IP:::1, DNS:localhost\n"
+                                  "[db_ext]\n"
+                                  "basicConstraints = critical, CA:FALSE\n"
+                                  "extendedKeyUsage = serverAuth\n"
+                                  "subjectAltName = DNS:db.test\n"
+                                  "[other_ext]\n"
+                                  "basicConstraints = critical, CA:FALSE\n"
+                                  "extendedKeyUsage = serverAuth\n"
+                                  "subjectAltName = DNS:other.test\n"
+                                  "[ip_ext]\n"
+                                  "basicConstraints = critical, CA:FALSE\n"
+                                  "extendedKeyUsage = serverAuth\n"
+                                  "subjectAltName = IP:127.0.0.1\n";
 
 /* The client key under a passphrase: probe must refuse it with one line. */
 static const char *const client_enc_argv[] = {
@@ -90,6 +102,12 @@ harness_pki_create(struct harness_pki *pki, char *err, size_t errlen)
     harness_pathf(pki->client_key_enc, sizeof(pki->client_key_enc), "%s/client-enc.key", pki->dir);
     harness_pathf(pki->dns_cert, sizeof(pki->dns_cert), "%s/dns.pem", pki->dir);
     harness_pathf(pki->dns_key, sizeof(pki->dns_key), "%s/dns.key", pki->dir);
+    harness_pathf(pki->db_cert, sizeof(pki->db_cert), "%s/db.pem", pki->dir);
+    harness_pathf(pki->db_key, sizeof(pki->db_key), "%s/db.key", pki->dir);
+    harness_pathf(pki->other_cert, sizeof(pki->other_cert), "%s/other.pem", pki->dir);
+    harness_pathf(pki->other_key, sizeof(pki->other_key), "%s/other.key", pki->dir);
+    harness_pathf(pki->ip_cert, sizeof(pki->ip_cert), "%s/ip.pem", pki->dir);
+    harness_pathf(pki->ip_key, sizeof(pki->ip_key), "%s/ip.key", pki->dir);
     if (harness_write_file(cnf, openssl_cnf, err, errlen) == -1)
         goto fail;
     {
@@ -135,7 +153,11 @@ harness_pki_create(struct harness_pki *pki, char *err, size_t errlen)
         pki_issue(pki->dir, cnf, "dns", "/CN=localhost", "4343", "dns_ext", err, errlen) == -1 ||
         pki_issue(pki->dir, cnf, "client", "/CN=probe client", "4444", "client_ext", err, errlen) ==
             -1 ||
-        harness_run_logged(client_enc_argv, pki->dir, log_path, 20000, err, errlen) == -1)
+        harness_run_logged(client_enc_argv, pki->dir, log_path, 20000, err, errlen) == -1 ||
+        pki_issue(pki->dir, cnf, "db", "/CN=probe test db", "4350", "db_ext", err, errlen) == -1 ||
+        pki_issue(pki->dir, cnf, "other", "/CN=probe test other", "4351", "other_ext", err,
+                  errlen) == -1 ||
+        pki_issue(pki->dir, cnf, "ip", "/CN=probe test ip", "4352", "ip_ext", err, errlen) == -1)
         goto fail;
     return 0;
 fail:

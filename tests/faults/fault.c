@@ -97,6 +97,32 @@ flt_assert_fail(const struct probe_result *r, const char *name, const char *re, 
 }
 
 void
+flt_assert_json_fail(const struct probe_result *r, const char *name, const char *reason,
+                     const char *phase, const char *re, int within_ms)
+{
+    char path[160], v[1024];
+
+    cr_assert_eq(r->exit_code, 1, "exit code %d, expected 1" FLT_OUT, r->exit_code, FLT_ARGS(r));
+    snprintf(path, sizeof(path), "checks/%s:responseTime/0/reason", name);
+    cr_assert_eq(pt_json_get(r->out, path, v, sizeof(v)), 0, "no %s" FLT_OUT, path, FLT_ARGS(r));
+    cr_assert_str_eq(v, reason, "%s" FLT_OUT, path, FLT_ARGS(r));
+    snprintf(path, sizeof(path), "checks/%s:responseTime/0/phase", name);
+    if (phase != NULL) {
+        cr_assert_eq(pt_json_get(r->out, path, v, sizeof(v)), 0, "no %s" FLT_OUT, path,
+                     FLT_ARGS(r));
+        cr_assert_str_eq(v, phase, "%s" FLT_OUT, path, FLT_ARGS(r));
+    }
+    snprintf(path, sizeof(path), "checks/%s:responseTime/0/output", name);
+    cr_assert_eq(pt_json_get(r->out, path, v, sizeof(v)), 0, "no %s" FLT_OUT, path, FLT_ARGS(r));
+    cr_assert(flt_match(v, re), "%s does not match /%s/" FLT_OUT, path, re, FLT_ARGS(r));
+    if (within_ms == FLT_T_MS + FLT_SLACK_MS)
+        harness_note_deadline(r->elapsed_ms, FLT_T_MS, name);
+    if (within_ms > 0)
+        cr_assert(r->elapsed_ms <= within_ms, "took %.1f ms, limit %d ms" FLT_OUT, r->elapsed_ms,
+                  within_ms, FLT_ARGS(r));
+}
+
+void
 flt_assert_pass(const struct probe_result *r, const char *name, const char *re)
 {
     cr_assert_eq(r->exit_code, 0, "exit code %d, expected 0" FLT_OUT, r->exit_code, FLT_ARGS(r));

@@ -20,6 +20,10 @@ void flt_run(struct probe_result *r, const char *const argv[], long nofile);
 /* Asserts exit code 1, that the line of check name is a FAIL matching the extended regex re,
  * and, when within_ms > 0, that the run took at most within_ms. */
 void flt_assert_fail(const struct probe_result *r, const char *name, const char *re, int within_ms);
+/* The same for a `check --json` run: exit 1, the check's reason word, its phase (unless NULL),
+ * its output matching re, and the time bound. */
+void flt_assert_json_fail(const struct probe_result *r, const char *name, const char *reason,
+                          const char *phase, const char *re, int within_ms);
 /* Asserts exit code 0 and a PASS line for name matching re. */
 void flt_assert_pass(const struct probe_result *r, const char *name, const char *re);
 

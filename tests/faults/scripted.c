@@ -220,8 +220,11 @@ scr_mysql_packet(struct scr_conn *c, unsigned seq, const void *payload, size_t l
  * TRANSACTIONS | SECURE_CONNECTION | PLUGIN_AUTH */
 #define SCR_CAPS 0x0008a20fUL
 
-int
-scr_mysql_greeting(struct scr_conn *c)
+/* CLIENT_SSL: the server offers TLS after the greeting. */
+#define SCR_CAP_SSL 0x00000800UL
+
+static int
+scr_mysql_greeting_caps(struct scr_conn *c, unsigned long caps)
 {
     static const char version[] = "8.0.36-fault";
     static const char plugin[] = "mysql_native_password";
@@ -236,13 +239,13 @@ scr_mysql_greeting(struct scr_conn *c)
     memcpy(b + n, "abcdefgh", 8); /* scramble, part 1 */
     n += 8;
     b[n++] = 0;
-    b[n++] = SCR_CAPS & 0xff;
-    b[n++] = SCR_CAPS >> 8 & 0xff;
+    b[n++] = caps & 0xff;
+    b[n++] = caps >> 8 & 0xff;
     b[n++] = 33;   /* utf8_general_ci */
     b[n++] = 0x02; /* SERVER_STATUS_AUTOCOMMIT */
     b[n++] = 0x00;
-    b[n++] = SCR_CAPS >> 16 & 0xff;
-    b[n++] = SCR_CAPS >> 24 & 0xff;
+    b[n++] = caps >> 16 & 0xff;
+    b[n++] = caps >> 24 & 0xff;
     b[n++] = 21; /* length of the scramble + NUL */
     memset(b + n, 0, 10);
     n += 10;
@@ -252,6 +255,18 @@ scr_mysql_greeting(struct scr_conn *c)
     memcpy(b + n, plugin, sizeof(plugin));
     n += sizeof(plugin);
     return scr_mysql_packet(c, 0, b, n);
+}
+
+int
+scr_mysql_greeting(struct scr_conn *c)
+{
+    return scr_mysql_greeting_caps(c, SCR_CAPS);
+}
+
+int
+scr_mysql_greeting_ssl(struct scr_conn *c)
+{
+    return scr_mysql_greeting_caps(c, SCR_CAPS | SCR_CAP_SSL);
 }
 
 long

@@ -30,6 +30,8 @@ int scr_resp_command(struct scr_conn *c, char *name, size_t len, int ms);
 int scr_mysql_packet(struct scr_conn *c, unsigned seq, const void *payload, size_t len);
 /* Writes a protocol-10 greeting offering mysql_native_password with a 20-byte scramble. */
 int scr_mysql_greeting(struct scr_conn *c);
+/* The same greeting offering TLS as well (CLIENT_SSL). */
+int scr_mysql_greeting_ssl(struct scr_conn *c);
 /* Reads one MySQL packet (payload discarded) within ms; its length, or -1. */
 long scr_mysql_read_packet(struct scr_conn *c, int ms);
 

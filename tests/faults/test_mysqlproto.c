@@ -1,5 +1,6 @@
 /* MySQL peers that break the protocol: an ERR packet instead of the greeting, a greeting then
- * a close, a greeting then silence after the client's auth response. */
+ * a close, a greeting then silence after the client's auth response, a greeting offering TLS
+ * then silence after the client's SSL request. */
 #include <criterion/criterion.h>
 
 #include <stdio.h>
@@ -46,6 +47,29 @@ my_greeting_then_silence(struct scr_conn *c, const void *arg)
     scr_hold(c, 5000);
 }
 
+/* Reads the SSL request (32 bytes) and whatever the ClientHello brings, and never answers. */
+static void
+my_tls_then_silence(struct scr_conn *c, const void *arg)
+{
+    (void)arg;
+    if (scr_mysql_greeting_ssl(c) != 0)
+        return;
+    (void)scr_mysql_read_packet(c, 5000); /* the SSL request */
+    scr_hold(c, 5000);
+}
+
+static void
+my_run_opts(struct probe_result *r, scr_serve_fn fn, const char *timeout, const char *opts)
+{
+    const char *argv[] = {"check", "--json", "--timeout", timeout, NULL, NULL};
+    char url[160];
+
+    snprintf(url, sizeof(url), "mysql://probe:pw@127.0.0.1:%d/app%s", scr_server(fn, NULL), opts);
+    argv[4] = url;
+    flt_run(r, argv, 0);
+    cr_log_info("%.1f ms: %s", r->elapsed_ms, r->out);
+}
+
 static void
 my_run(struct probe_result *r, scr_serve_fn fn, const char *timeout)
 {
@@ -80,4 +104,19 @@ Test(mysqlproto, silence_after_auth_response_times_out_in_auth, .timeout = 20)
 
     my_run(&r, my_greeting_then_silence, "1s");
     flt_assert_fail(&r, "mysql", "timeout.*\\(auth\\)", FLT_T_MS + FLT_SLACK_MS);
+}
+
+Test(mysqlproto, tls_handshake_that_stalls_times_out_in_tls, .timeout = 20)
+{
+    static const char *const modes[] = {"required", "verify-identity"};
+    struct probe_result r;
+
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        char opts[64];
+
+        snprintf(opts, sizeof(opts), "?ssl-mode=%s", modes[i]);
+        my_run_opts(&r, my_tls_then_silence, "1s", opts);
+        flt_assert_json_fail(&r, "mysql", "timeout", "tls", "timeout after 1000ms \\(tls\\)",
+                             FLT_T_MS + FLT_SLACK_MS);
+    }
 }

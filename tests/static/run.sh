@@ -126,6 +126,12 @@ mkdir -p "$pki"
     printf 'extendedKeyUsage=clientAuth\n' >client.ext
     openssl x509 -req -in client.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
         -extfile client.ext -out client.crt
+    # mariadbd's: DNS:db.test alone, as RDS certificates name only DNS names.
+    openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=db.test \
+        -keyout db.key -out db.csr
+    printf 'subjectAltName=DNS:db.test\n' >db.ext
+    openssl x509 -req -in db.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+        -extfile db.ext -out db.crt
     # The same names, from a CA nobody trusts.
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
         -subj /CN=web.test -addext subjectAltName=DNS:web.test,IP:127.0.0.1 \
@@ -302,7 +308,7 @@ set -- --no-defaults --datadir="$my/data" --socket="$my/mysql.sock" --port="$mys
     --tmpdir="$my" --init-file="$my/init.sql" --user=root --skip-networking=0 \
     --skip-name-resolve --skip-log-bin --performance-schema=OFF --innodb-buffer-pool-size=16M \
     --innodb-log-file-size=8M --innodb-use-native-aio=0 --loose-feedback=OFF \
-    --ssl-ca="$pki/ca.crt" --ssl-cert="$pki/srv.crt" --ssl-key="$pki/srv.key"
+    --ssl-ca="$pki/ca.crt" --ssl-cert="$pki/db.crt" --ssl-key="$pki/db.key"
 [ -z "$plugdir" ] || set -- "$@" --plugin-dir="$plugdir" --plugin-load-add=auth_ed25519
 mariadbd "$@" >"$my/stdout.log" 2>&1 &
 pids="$pids $!"
@@ -419,9 +425,18 @@ expect "caching_sha2_password with a wrong password fails" 1 '^FAIL mysql .*1045
 in_root check "mysql://app:$mysql_pw@db.test:$mysql_port/app?query=SELECT%20name%20FROM%20items"
 expect "MySQL query" 0 '^PASS mysql .*query ok: one'
 
-# No ssl-ca: Connector/C asks OpenSSL for its default, which must be the root's bundle.
+# No ssl-ca: OpenSSL's default CA file, which must be the root's bundle. The certificate names
+# only DNS:db.test, resolved by the root's /etc/hosts: verify-identity checks the URL's name.
 in_root check "mysql://app:$mysql_pw@db.test:$mysql_port/app?ssl-mode=verify-identity"
-expect "MySQL TLS verified against the default CA bundle" 0 '^PASS mysql .*ping ok'
+expect "MySQL verify-identity by name, DNS-only certificate, default CA bundle" 0 \
+    '^PASS mysql .*ping ok'
+
+in_root check "mysql://app:$mysql_pw@127.0.0.1:$mysql_port/app?ssl-mode=verify-identity"
+expect "MySQL verify-identity by IP fails: the certificate names only db.test" 1 \
+    '^FAIL mysql .*tls: the server certificate does not name 127\.0\.0\.1'
+
+in_root check "mysql://app:$mysql_pw@127.0.0.1:$mysql_port/app?ssl-mode=verify-ca"
+expect "MySQL verify-ca by IP checks the chain only" 0 '^PASS mysql .*ping ok'
 
 # Connector/C names the OS user when none is given (getpwuid in a root without passwd).
 in_root --user=65534:65534 check "mysql://db.test:$mysql_port/app"
