@@ -76,6 +76,23 @@ assert_report(const char *report, const char *key, const char *want)
     cr_assert_str_eq(v, want, "%s is \"%s\", expected \"%s\"; report:\n%s", key, v, want, report);
 }
 
+/* This process's SigIgn mask. */
+static unsigned long long
+own_sigign(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    unsigned long long v = 0;
+
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+        if (sscanf(line, "SigIgn: %llx", &v) == 1)
+            break;
+    }
+    if (f != NULL)
+        fclose(f);
+    return v;
+}
+
 static void
 bg_start(struct harness_bg *b, const char *const argv[], const char *const env[])
 {
@@ -162,7 +179,10 @@ Test(wait, command_runs_in_probes_place_once_mysql_and_redis_answer, .timeout = 
     assert_report(report, "arg2", "two words");
     assert_report(report, "fds", "0,1,2");
     assert_report(report, "sigblk", "0000000000000000");
-    assert_report(report, "sigign", "0000000000000000");
+    /* glibc keeps signals 32 and 33 for itself: neither the harness nor probe can change how
+     * they are set, so whatever this process has there, the command inherits */
+    snprintf(v, sizeof(v), "%016llx", own_sigign() & 0x180000000ULL);
+    assert_report(report, "sigign", v);
     assert_report(report, "itimer", "0.000000");
     assert_report(report, "env", "kept-7");
     cr_assert_str_eq(r->out, "app stdout\n", "stdout is the command's alone" PT_OUT, PT_ARGS(r));
