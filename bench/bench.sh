@@ -2,6 +2,8 @@
 # make bench (issue #6): probe against the tools people use today, side by side in one run.
 #   bench/bench.sh           the benchmark; writes bench/results.md (BENCH_OUT)
 #   bench/bench.sh profile   callgrind/perf profile of one-shot checks; writes bench/profile.md
+#   bench/bench.sh wait      probe wait vs a mysqladmin loop: the delay from the dependency
+#                            answering to the command running; writes bench/wait.md
 # Starts nginx (a static /health file), redis-server with a password and mariadbd with a
 # password user on free loopback ports in a temporary directory, and stops them on exit.
 # Environment: BENCH_N rounds (200), BENCH_WARMUP (10), BENCH_WRK wrk settings under load
@@ -22,6 +24,7 @@ WARMUP=${BENCH_WARMUP:-10}
 declare -A WRK=([load]="${BENCH_WRK:--t1 -c32 -d10s}" [latency]="${BENCH_WRK_LATENCY:--t1 -c1 -d5s}")
 WRK_RUNS=${BENCH_WRK_RUNS:-2}
 OUT=${BENCH_OUT:-bench/results.md}
+WAIT_OUT=${BENCH_WAIT_OUT:-bench/wait.md}
 PROFILE_OUT=${BENCH_PROFILE_OUT:-bench/profile.md}
 STATIC=build/probe-static
 STATIC_SYMS=build/static/probe-static.unstripped
@@ -312,6 +315,126 @@ bench_serve() {
                     printf "%s%.0f", n++ ? " / " : "", $3 }' "$TMP/wrk.tsv")"
         done
     done >"$TMP/serve.tsv"
+}
+
+# ---- probe wait: from "the dependency answers" to "the command runs" ----
+
+# A gate in front of mariadbd: after DELAY seconds it listens on PORT, writes the time it did
+# (the moment the dependency starts answering, to the waiters) to FILE, and forwards every
+# connection to mariadbd. Before that, connections to PORT are refused, as to a server that
+# is not up yet.
+GATE_PY='import socket, sys, threading, time
+port, target, delay, out = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+time.sleep(delay)
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", port))
+s.listen(64)
+with open(out, "w") as f:
+    f.write("%.6f\n" % time.time())
+def pipe(a, b):
+    try:
+        while True:
+            d = a.recv(65536)
+            if not d:
+                break
+            b.sendall(d)
+    except OSError:
+        pass
+    for x in (a, b):
+        try:
+            x.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+while True:
+    c, _ = s.accept()
+    u = socket.create_connection(("127.0.0.1", target))
+    for a, b in ((c, u), (u, c)):
+        threading.Thread(target=pipe, args=(a, b), daemon=True).start()'
+
+# Each trial starts three waiters at once against a closed gate that opens after a random
+# 1-3 s: probe wait with its defaults (500ms doubling to 5s), probe wait with a fixed 500ms
+# (--max-interval 500ms), and the shell loop people write. Each one's command writes the
+# time it started; the delay is that minus the gate's opening. Appends to $TMP/wait.tsv.
+bench_wait() {
+    local n=${BENCH_WAIT_N:-20} i gate url delay gpid w pids stamp='date +%s.%N >"$0"'
+    : >"$TMP/wait.tsv"
+    for ((i = 0; i < n; i++)); do
+        gate=$(free_port)
+        url="mysql://$MYSQL_USER:\${MYSQL_PASSWORD}@127.0.0.1:$gate/$MYSQL_DB"
+        delay=$(awk -v s="$RANDOM" 'BEGIN { srand(s); printf "%.3f", 1 + 2 * rand() }')
+        rm -f "$TMP"/wait.*.t
+        pids=()
+        "$STATIC" wait -q --timeout 30s "$url" -- sh -c "$stamp" "$TMP/wait.default.t" &
+        pids+=("$!")
+        "$STATIC" wait -q --timeout 30s --max-interval 500ms "$url" -- sh -c "$stamp" \
+            "$TMP/wait.fixed.t" &
+        pids+=("$!")
+        sh -c 'until mysqladmin --protocol=tcp -h 127.0.0.1 -P "$1" -u "$2" ping >/dev/null 2>&1
+               do sleep 0.5; done; date +%s.%N >"$3"' _ "$gate" "$MYSQL_USER" "$TMP/wait.loop.t" &
+        pids+=("$!")
+        python3 -c "$GATE_PY" "$gate" "$MYSQL_PORT" "$delay" "$TMP/wait.open.t" &
+        gpid=$!
+        PIDS+=("$gpid")
+        for w in "${pids[@]}"; do wait "$w" || die "a waiter failed in trial $i"; done
+        kill "$gpid" 2>/dev/null || true
+        wait "$gpid" 2>/dev/null || true
+        for w in default fixed loop; do
+            awk -v w=$w -v d="$delay" -v o="$(cat "$TMP/wait.open.t")" '{ printf "%s\t%s\t%.1f\n", w, d, ($1 - o) * 1000 }' \
+                "$TMP/wait.$w.t" >>"$TMP/wait.tsv"
+        done
+        say "-- wait trial $((i + 1)) of $n: gate opened after ${delay}s: $(awk -F'\t' -v k=$((i * 3)) 'NR > k { printf "%s %s ms  ", $1, $3 }' "$TMP/wait.tsv")"
+    done
+}
+
+# wait_stat WAITER: "median max mean" of its delays in ms.
+wait_stat() {
+    awk -F'\t' -v w="$1" '$1 == w { print $3 }' "$TMP/wait.tsv" | sort -g | awk '
+        { v[NR] = $1; s += $1 } END {
+            m = NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+            printf "%.1f %.1f %.1f\n", m, v[NR], s / NR }'
+}
+
+write_wait_results() {
+    local w label med max mean
+    {
+        echo "# make bench-wait results"
+        echo
+        echo "Written by \`make bench-wait\` (bench/bench.sh wait). From the moment mariadbd starts"
+        echo "answering to the moment the command starts, in ms, over ${BENCH_WAIT_N:-20} trials. In each"
+        echo "trial three waiters start at once against a gate that refuses connections, then after a"
+        echo "random 1-3 s listens and forwards to a running mariadbd (the gate's opening is the moment"
+        echo "the dependency answers). Every waiter's command is \`sh -c 'date +%s.%N >FILE'\`."
+        echo
+        machine
+        echo
+        echo "| waiter | median ms | max ms | mean ms |"
+        echo "|---|---:|---:|---:|"
+        for w in default fixed loop; do
+            case $w in
+            default) label='`probe wait` (build/probe-static), defaults: 500ms doubling to 5s' ;;
+            fixed) label='`probe wait --max-interval 500ms`: a fixed 500ms' ;;
+            loop) label='`until mysqladmin ping; do sleep 0.5; done`' ;;
+            esac
+            read -r med max mean < <(wait_stat $w)
+            printf '| %s | %s | %s | %s |\n' "$label" "$med" "$max" "$mean"
+        done
+        echo
+        echo '```'
+        cat "$TMP/wait-summary.txt"
+        echo '```'
+    } >"$WAIT_OUT"
+}
+
+wait_summary() {
+    local fmed fmax lmed lmax dmed dmax
+    read -r fmed fmax _ < <(wait_stat fixed)
+    read -r lmed lmax _ < <(wait_stat loop)
+    read -r dmed dmax _ < <(wait_stat default)
+    printf 'probe wait, fixed 500ms: median %s ms, max %s ms; defaults: median %s ms, max %s ms; shell loop: median %s ms, max %s ms\n' \
+        "$fmed" "$fmax" "$dmed" "$dmax" "$lmed" "$lmax"
+    target "probe wait (fixed 500ms) max delay ms" "$fmax" "<=" 550
+    target "probe wait (fixed 500ms) median / shell loop median" "$(ratio "$fmed" "$lmed")" "<" 1
 }
 
 # ---- sizes ----
@@ -605,7 +728,14 @@ if [ "$MODE" = profile ]; then
     profile
     exit 0
 fi
-[ "$MODE" = bench ] || die "unknown mode $MODE (bench or profile)"
+if [ "$MODE" = wait ]; then
+    bench_wait
+    wait_summary | tee "$TMP/wait-summary.txt"
+    write_wait_results
+    say "wrote $WAIT_OUT"
+    exit 0
+fi
+[ "$MODE" = bench ] || die "unknown mode $MODE (bench, wait or profile)"
 
 ARGS=()
 runner_args
@@ -621,6 +751,10 @@ curl_size
 image_size
 summary | tee "$TMP/summary.txt"
 write_results
+say "-- probe wait vs a shell loop"
+bench_wait
+wait_summary | tee "$TMP/wait-summary.txt"
+write_wait_results
 say "wrote $OUT in $(awk -v a="$T0" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.0f", b - a }') s"
 [ "${BENCH_PROFILE:-0}" != 1 ] || profile
 [ "$FAILED" = 0 ] || die "some commands failed (see the exit codes in $OUT)"

@@ -14,12 +14,23 @@ FROM python:3.12-slim
 # PATH, which is why the HEALTHCHECK below can say just "probe".
 COPY --from=probe:latest /probe /usr/local/bin/probe
 
-# The stand-in application.
-RUN mkdir -p /srv/app && printf 'ok\n' >/srv/app/health
+# The stand-in application: a Django-shaped layout without Django. manage.py only says what
+# a real `migrate` would do; gunicorn serves a WSGI app answering GET /health. compose.yaml and
+# the ECS task run it as `probe wait ... -- sh -c 'python manage.py migrate && exec gunicorn
+# ...'`, which is how a Django entrypoint waits for its database and cache.
+RUN pip install --no-cache-dir gunicorn==23.0.0 \
+ && mkdir -p /srv/app/app \
+ && printf 'print("stand-in manage.py: no migrations to apply")\n' >/srv/app/manage.py \
+ && printf '' >/srv/app/app/__init__.py \
+ && printf '%s\n' \
+      'def application(environ, start_response):' \
+      '    ok = environ.get("PATH_INFO") == "/health"' \
+      '    start_response("200 OK" if ok else "404 Not Found", [("Content-Type", "text/plain")])' \
+      '    return [b"ok\n" if ok else b"not found\n"]' >/srv/app/app/wsgi.py
 WORKDIR /srv/app
 USER 65534:65534
 EXPOSE 8000
-CMD ["python3", "-m", "http.server", "8000", "--bind", "0.0.0.0"]
+CMD ["gunicorn", "--bind", "0.0.0.0:8000", "app.wsgi"]
 
 # Exec form (a JSON array) has no shell: Docker starts probe directly, so nothing expands
 # "${DB_PASSWORD}" on the way and probe receives those characters literally. probe expands

@@ -10,7 +10,10 @@ PKGS_BENCH := $(sort $(PKGS_BUILD) nginx-light redis-server redis-tools mariadb-
               mariadb-client wrk curl wget monitoring-plugins-basic monitoring-plugins-standard \
               python3 valgrind procps)
 
-.PHONY: bench bench-profile deps-bench
+# make bench-wait: probe wait against `until mysqladmin ping; do sleep 0.5; done` (BENCH_WAIT_N
+# trials, default 20); writes bench/wait.md. Also part of make bench.
+
+.PHONY: bench bench-profile bench-wait deps-bench
 
 # The Makefile's deps-* recipe, run with this target's package list.
 deps-bench:
@@ -23,6 +26,10 @@ $(BUILD)/bench/runner: bench/runner.c | deps-build
 bench: deps-bench
 	$(MAKE) all static $(BUILD)/bench/runner
 	bench/bench.sh
+
+bench-wait: deps-bench
+	$(MAKE) all static $(BUILD)/bench/runner
+	bench/bench.sh wait
 
 bench-profile: deps-bench
 	$(MAKE) all static $(BUILD)/bench/runner

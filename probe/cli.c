@@ -19,6 +19,11 @@
 
 #define DEFAULT_TIMEOUT_MS 3000
 #define DEFAULT_INTERVAL_MS 10000
+/* wait: the whole wait, each round, the first pause and the longest one */
+#define WAIT_TIMEOUT_MS 60000
+#define WAIT_CHECK_TIMEOUT_MS 3000
+#define WAIT_INTERVAL_MS 500
+#define WAIT_MAX_INTERVAL_MS 5000
 #define DEFAULT_LISTEN "0.0.0.0:8080"
 #define DEFAULT_STATUS "200-399"
 #define MAX_TARGETS 256
@@ -41,6 +46,8 @@ struct flags {
     const char *rise;
     const char *fall;
     const char *log_format;
+    const char *check_timeout;
+    const char *max_interval;
     int json;
     int quiet;
 };
@@ -51,6 +58,8 @@ cli_usage(FILE *out)
     fputs("usage: probe check    [OPTIONS] [NAME=]URL...   run every check once; exit 0 or 1\n"
           "       probe serve    [OPTIONS] [NAME=]URL...   re-check on an interval, serve status\n"
           "       probe validate [OPTIONS] [NAME=]URL...   print the resolved checks; exit 0 or 2\n"
+          "       probe wait     [OPTIONS] [NAME=]URL... [-- COMMAND [ARG...]]\n"
+          "                      re-check until one round passes whole, then exec COMMAND\n"
           "       probe version | help\n",
           out);
     fputs("\nURLs:", out);
@@ -73,6 +82,9 @@ cli_usage(FILE *out)
           "  -i, --interval DUR      serve: time between rounds (PROBE_INTERVAL, default 10s)\n"
           "      --rise N, --fall N  serve: passes/fails before a check changes state\n"
           "      --log-format text|json  serve: log format (PROBE_LOG_FORMAT)\n"
+          "wait: -t is the whole wait (default 60s), -i the first pause (default 500ms),\n"
+          "      --check-timeout DUR  deadline of each round (default: the config's timeout, 3s)\n"
+          "      --max-interval DUR   longest pause; pauses double up to it (default 5s)\n"
           "\n"
           "Targets also come from PROBE_TARGETS (space-separated). ${VAR}, ${VAR:-default}\n"
           "and ${file:/path} are expanded by probe. Durations: 250ms, 3s, 1m, 1.5s.\n",
@@ -89,7 +101,9 @@ enum {
     OPT_KEY,
     OPT_RISE,
     OPT_FALL,
-    OPT_LOG_FORMAT
+    OPT_LOG_FORMAT,
+    OPT_CHECK_TIMEOUT,
+    OPT_MAX_INTERVAL
 };
 
 static const struct option long_opts[] = {
@@ -109,6 +123,8 @@ static const struct option long_opts[] = {
     {"rise", required_argument, NULL, OPT_RISE},
     {"fall", required_argument, NULL, OPT_FALL},
     {"log-format", required_argument, NULL, OPT_LOG_FORMAT},
+    {"check-timeout", required_argument, NULL, OPT_CHECK_TIMEOUT},
+    {"max-interval", required_argument, NULL, OPT_MAX_INTERVAL},
     {NULL, 0, NULL, 0},
 };
 
@@ -174,6 +190,12 @@ flags_parse(int argc, char **argv, struct flags *f, int *first_arg, char *err, s
             break;
         case OPT_LOG_FORMAT:
             f->log_format = optarg;
+            break;
+        case OPT_CHECK_TIMEOUT:
+            f->check_timeout = optarg;
+            break;
+        case OPT_MAX_INTERVAL:
+            f->max_interval = optarg;
             break;
         case ':':
             snprintf(err, errlen, "option %.*s needs a value", QUOTE_MAX, argv[optind - 1]);
@@ -571,6 +593,7 @@ static int
 targets_apply_flags(struct settings *s, const struct flags *f, char *err, size_t errlen)
 {
     const char *cacert = pick(f->cacert, "SSL_CERT_FILE", NULL);
+    long cap = s->cmd == CLI_WAIT ? s->check_timeout_ms : s->timeout_ms;
     char e[ERRLEN];
 
     if (keypair_check(f->cert, f->key, "--cert", "--key", err, errlen) < 0)
@@ -632,8 +655,8 @@ targets_apply_flags(struct settings *s, const struct flags *f, char *err, size_t
                 return -1;
             }
         }
-        if (t->timeout_ms <= 0 || t->timeout_ms > s->timeout_ms)
-            t->timeout_ms = s->timeout_ms;
+        if (t->timeout_ms <= 0 || t->timeout_ms > cap)
+            t->timeout_ms = cap;
     }
     return 0;
 }
@@ -663,6 +686,39 @@ split_env_targets(const char *env, size_t *n, char **storage)
     return v;
 }
 
+/* A duration from a flag, else from env_name; *ms keeps its default when neither is set. */
+static int
+dur_pick(const char *flag, const char *flag_name, const char *env_name, long *ms, char *err,
+         size_t errlen)
+{
+    const char *v = pick(flag, env_name, NULL);
+    char e[ERRLEN];
+
+    if (v != NULL && dur_parse(v, ms, e, sizeof(e)) < 0) {
+        snprintf(err, errlen, "%s: %s", flag != NULL ? flag_name : env_name, e);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * wait's defaults. The config file is shared with check and serve, where `timeout:` is the
+ * deadline of one run of the checks: for wait that is one round, so it becomes the default
+ * --check-timeout, while --timeout / PROBE_TIMEOUT bound the whole wait. `interval:` is
+ * serve's spacing of rounds, the most often the checks run once things are up: for wait it
+ * caps the pauses (--max-interval), so a sidecar's 10s never delays a start by 10s.
+ */
+static void
+wait_defaults(struct settings *s, const struct cfg *cfg)
+{
+    s->timeout_ms = WAIT_TIMEOUT_MS;
+    s->interval_ms = WAIT_INTERVAL_MS;
+    s->check_timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : WAIT_CHECK_TIMEOUT_MS;
+    s->max_interval_ms = WAIT_MAX_INTERVAL_MS;
+    if (cfg->interval_ms > 0 && cfg->interval_ms < s->max_interval_ms)
+        s->max_interval_ms = cfg->interval_ms;
+}
+
 static int
 settings_scalars(struct settings *s, const struct flags *f, const struct cfg *cfg, char *err,
                  size_t errlen)
@@ -672,18 +728,20 @@ settings_scalars(struct settings *s, const struct flags *f, const struct cfg *cf
     struct sockaddr_storage ss;
     socklen_t sslen;
 
-    s->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
-    v = pick(f->timeout, "PROBE_TIMEOUT", NULL);
-    if (v != NULL && dur_parse(v, &s->timeout_ms, e, sizeof(e)) < 0) {
-        snprintf(err, errlen, "%s: %s", f->timeout ? "--timeout" : "PROBE_TIMEOUT", e);
-        return -1;
+    if (s->cmd == CLI_WAIT)
+        wait_defaults(s, cfg);
+    else {
+        s->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
+        s->interval_ms = cfg->interval_ms > 0 ? cfg->interval_ms : DEFAULT_INTERVAL_MS;
+        s->check_timeout_ms = WAIT_CHECK_TIMEOUT_MS;
+        s->max_interval_ms = WAIT_MAX_INTERVAL_MS;
     }
-    s->interval_ms = cfg->interval_ms > 0 ? cfg->interval_ms : DEFAULT_INTERVAL_MS;
-    v = pick(f->interval, "PROBE_INTERVAL", NULL);
-    if (v != NULL && dur_parse(v, &s->interval_ms, e, sizeof(e)) < 0) {
-        snprintf(err, errlen, "%s: %s", f->interval ? "--interval" : "PROBE_INTERVAL", e);
+    if (dur_pick(f->timeout, "--timeout", "PROBE_TIMEOUT", &s->timeout_ms, err, errlen) < 0 ||
+        dur_pick(f->interval, "--interval", "PROBE_INTERVAL", &s->interval_ms, err, errlen) < 0 ||
+        dur_pick(f->check_timeout, "--check-timeout", NULL, &s->check_timeout_ms, err, errlen) <
+            0 ||
+        dur_pick(f->max_interval, "--max-interval", NULL, &s->max_interval_ms, err, errlen) < 0)
         return -1;
-    }
     v = pick(f->listen, "PROBE_LISTEN", cfg->listen);
     s->listen = strdup(v ? v : DEFAULT_LISTEN);
     if (s->listen == NULL) {
@@ -720,6 +778,19 @@ settings_scalars(struct settings *s, const struct flags *f, const struct cfg *cf
     return 0;
 }
 
+/* wait: the first "--" that is not an option's value starts the command; the index, or argc. */
+static int
+command_split(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--") == 0)
+            return i;
+        if (argv[i][0] == '-' && argv[i][1] != '\0' && opt_takes_value(argv[i]))
+            i++;
+    }
+    return argc;
+}
+
 int
 cli_parse(enum cli_cmd cmd, int argc, char **argv, struct settings *s, char *err, size_t errlen)
 {
@@ -734,6 +805,17 @@ cli_parse(enum cli_cmd cmd, int argc, char **argv, struct settings *s, char *err
     memset(s, 0, sizeof(*s));
     memset(&cfg, 0, sizeof(cfg));
     s->cmd = cmd;
+    if (cmd == CLI_WAIT) {
+        int split = command_split(argc, argv);
+
+        if (split < argc && split + 1 == argc) {
+            snprintf(err, errlen, "nothing after \"--\": give the command to run, or drop the --");
+            goto out;
+        }
+        if (split < argc)
+            s->command = argv + split + 1;
+        argc = split;
+    }
     args = args_reorder(argc, argv, &missing);
     if (args == NULL) {
         snprintf(err, errlen, "out of memory");
@@ -749,6 +831,10 @@ cli_parse(enum cli_cmd cmd, int argc, char **argv, struct settings *s, char *err
         goto out;
     s->json = f.json;
     s->quiet = f.quiet;
+    if (cmd == CLI_WAIT && f.json) {
+        snprintf(err, errlen, "--json: wait reports on stderr, as text (stdout is the command's)");
+        goto out;
+    }
     env = pick(f.config, "PROBE_CONFIG", NULL);
     if (env != NULL) {
         s->config_path = strdup(env);

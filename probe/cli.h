@@ -8,7 +8,7 @@
 
 #include "target.h"
 
-enum cli_cmd { CLI_CHECK, CLI_SERVE, CLI_VALIDATE };
+enum cli_cmd { CLI_CHECK, CLI_SERVE, CLI_VALIDATE, CLI_WAIT };
 
 struct settings {
     enum cli_cmd cmd;
@@ -21,6 +21,9 @@ struct settings {
     int log_json;
     int json;
     int quiet;
+    long check_timeout_ms; /* wait: the deadline of each round */
+    long max_interval_ms;  /* wait: the longest pause between rounds */
+    char **command;        /* wait: what follows "--" (into argv, NULL-terminated), or NULL */
     struct target *targets;
     size_t ntargets;
 };

@@ -17,10 +17,8 @@
 #include "text.h"
 #include "value.h"
 #include "version.h"
+#include "wait.h"
 #include "watchdog.h"
-
-/* How much past the deadline the watchdog allows before it ends a stuck loop. */
-#define WATCHDOG_GRACE_MS 50
 
 static void
 run_over_cb(struct run *r)
@@ -159,6 +157,22 @@ cmd_validate(int argc, char **argv)
     return 0;
 }
 
+/* Before anything else: what the command is to inherit is noted before probe changes it. */
+static int
+cmd_wait(int argc, char **argv)
+{
+    struct settings s;
+    int rc;
+
+    wait_origin_save();
+    signal(SIGPIPE, SIG_IGN);
+    if (settings_load(CLI_WAIT, argc, argv, &s) < 0)
+        return 2;
+    rc = wait_main(&s);
+    settings_free(&s);
+    return rc;
+}
+
 static int
 cmd_version(void)
 {
@@ -183,6 +197,8 @@ main(int argc, char **argv)
 {
     const char *cmd = argc > 1 ? argv[1] : "";
 
+    if (strcmp(cmd, "wait") == 0)
+        return cmd_wait(argc - 1, argv + 1);
     signal(SIGPIPE, SIG_IGN);
     if (strcmp(cmd, "check") == 0)
         return cmd_check(argc - 1, argv + 1);

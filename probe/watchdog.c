@@ -23,6 +23,7 @@ static struct {
     struct buf text; /* each check's "FAIL name  target  timeout after Tms (", back to back */
     size_t *end;     /* where check i's ends in text; it starts where check i - 1's ends */
     int lines;       /* 0 when they could not be rendered: only a count line then */
+    int fd;          /* where the lines go, + 1: 0 is stdout */
 } wd;
 
 static void
@@ -62,7 +63,7 @@ static void
 wd_write(const char *s, size_t n)
 {
     while (n > 0) {
-        ssize_t w = write(STDOUT_FILENO, s, n);
+        ssize_t w = write(wd.fd > 0 ? wd.fd - 1 : STDOUT_FILENO, s, n);
 
         if (w <= 0)
             return;
@@ -139,6 +140,12 @@ watchdog_arm(struct run *r, long ms)
     it.it_value.tv_sec = ms / 1000;
     it.it_value.tv_usec = (ms % 1000) * 1000;
     setitimer(ITIMER_REAL, &it, NULL);
+}
+
+void
+watchdog_output(int fd)
+{
+    wd.fd = fd + 1;
 }
 
 void

@@ -96,6 +96,9 @@ struct harness_redis {
     int master_port;
     /* Set before start, or NULL: more lines for redis.conf, appended last (they win). */
     const char *extra_conf;
+    /* Set before start, or 0: the port to listen on (a test that points a probe at a server
+     * before it exists), else a free one. */
+    int want_port;
     double start_ms;
 };
 
@@ -108,6 +111,7 @@ struct harness_mysql {
     /* Set before start, or NULL: more mariadbd options (NULL-terminated), passed last so
      * they override the harness's own (e.g. "--max-connections=2"). At most 8. */
     const char *const *extra_args;
+    int want_port; /* as for harness_redis */
     double install_ms;
     double start_ms;
 };
@@ -251,6 +255,28 @@ int harness_tempdir(const char *what, char *out, size_t outlen);
  * down and comes back. */
 void harness_redis_kill(struct harness_redis *r);
 int harness_redis_restart(struct harness_redis *r, char *err, size_t errlen);
+
+/* ---- any program in the background (tests/harness_bg.c) ---- */
+
+/* A program started like harness_run()'s children, with stdout and stderr going to files in
+ * its own temp dir, for a test that acts while it runs (`probe wait`). */
+struct harness_bg {
+    pid_t pid; /* 0 once reaped */
+    char dir[HARNESS_PATH];
+    char out_path[HARNESS_PATH + 16];
+    char err_path[HARNESS_PATH + 16];
+    double started_ms; /* harness_now_ms() at fork */
+    int status;        /* wait status once reaped */
+};
+
+/* Starts c (its bin, argv, env, env_only; merge_err and nofile are not used). 0, or -1 with
+ * err saying why. */
+int harness_bg_start(struct harness_bg *b, const struct harness_cmd *c, char *err, size_t errlen);
+/* Waits up to limit_ms for it to end (then SIGKILL, r->killed) and fills r: how it ended,
+ * elapsed_ms from the fork, stdout and stderr from the files. */
+void harness_bg_finish(struct harness_bg *b, int limit_ms, struct probe_result *r);
+/* Kills it if it still runs and removes its temp dir. */
+void harness_bg_cleanup(struct harness_bg *b);
 
 /* ---- `probe serve` in the background, and a raw HTTP/1.1 client for it ---- */
 

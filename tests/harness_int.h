@@ -24,6 +24,15 @@ void harness_child_execve(const char *bin, const char *const argv[], char **envp
  * is malloc'd, the strings are not copied; NULL when out of memory. */
 char **harness_child_env(const char *const extra[], int only);
 
+/* ---- harness_bg.c ---- */
+
+/* Forks bin with args (args[0] included), the environment as harness_child_env() makes it,
+ * stdout and stderr into the two files, in its own process group, registered for cleanup.
+ * The pid, or -1 with err saying why. */
+pid_t harness_spawn_to_files(const char *bin, const char *const args[], const char *const env[],
+                             int env_only, const char *out_path, const char *err_path, char *err,
+                             size_t errlen);
+
 /* ---- harness_proc.c: processes, temp dirs and files the harness owns ---- */
 
 void harness_sleep_ms(long ms);

@@ -35,10 +35,8 @@ serve_spawn(struct harness_serve *s, const char *bin, const char *listen, const 
             const char *const env[], char *err, size_t errlen)
 {
     const char *args[128];
-    char **envp;
-    int n = 0, i, outfd, errfd;
-    int main_thread = gettid() == getpid();
-    pid_t pid, parent = getpid();
+    int n = 0, i;
+    pid_t pid;
 
     args[n++] = bin;
     args[n++] = "serve";
@@ -49,31 +47,13 @@ serve_spawn(struct harness_serve *s, const char *bin, const char *listen, const 
     for (i = 0; argv != NULL && argv[i] != NULL && n < 127; i++)
         args[n++] = argv[i];
     args[n] = NULL;
-    outfd = open(s->out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    errfd = open(s->err_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    envp = harness_child_env(env, 0);
-    if (outfd == -1 || errfd == -1 || envp == NULL) {
-        harness_errf(err, errlen, "serve: cannot set up the child: %s", strerror(errno));
-        pid = -1;
-        goto out;
-    }
-    pid = fork();
-    if (pid == 0) {
-        harness_child_prepare(parent, main_thread, outfd, errfd);
-        harness_child_execve(bin, args, envp);
-    }
+    pid = harness_spawn_to_files(bin, args, env, 0, s->out_path, s->err_path, err, errlen);
     if (pid == -1) {
-        harness_errf(err, errlen, "serve: fork: %s", strerror(errno));
-    } else {
-        setpgid(pid, pid);
-        harness_reg_add(pid, NULL);
+        char why[HARNESS_ERRLEN];
+
+        snprintf(why, sizeof(why), "%s", err);
+        harness_errf(err, errlen, "serve: %s", why);
     }
-out:
-    free(envp);
-    if (outfd != -1)
-        close(outfd);
-    if (errfd != -1)
-        close(errfd);
     return pid;
 }
 

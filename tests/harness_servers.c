@@ -159,7 +159,7 @@ redis_try_start(struct harness_redis *r, char *err, size_t errlen)
     if (harness_make_tempdir(&r->proc, "redis", err, errlen) == -1)
         return -1;
     harness_reg_add(0, r->proc.dir);
-    r->port = harness_free_port();
+    r->port = r->want_port > 0 ? r->want_port : harness_free_port();
     n = (size_t)snprintf(conf, sizeof(conf),
                          "bind 127.0.0.1\n"
                          "port %d\n"
@@ -351,7 +351,7 @@ mysql_try_start(struct harness_mysql *m, const struct harness_pki *pki, char *er
     if (harness_make_tempdir(&m->proc, "mariadb", err, errlen) == -1)
         return -1;
     harness_reg_add(0, m->proc.dir);
-    m->port = harness_free_port();
+    m->port = m->want_port > 0 ? m->want_port : harness_free_port();
     snprintf(datadir, sizeof(datadir), "%s/data", m->proc.dir);
     harness_pathf(m->socket, sizeof(m->socket), "%s/mysql.sock", m->proc.dir);
     snprintf(init, sizeof(init), "%s/init.sql", m->proc.dir);

@@ -387,7 +387,8 @@ pcmd_check_form(struct pcmd *c)
     if (c->health && strcmp(sub, "check") != 0)
         snprintf(c->form, sizeof(c->form), "a health check runs `probe check`, not `probe %s`",
                  sub);
-    else if (!c->health && strcmp(sub, "serve") != 0 && strcmp(sub, "check") != 0)
+    else if (!c->health && strcmp(sub, "serve") != 0 && strcmp(sub, "check") != 0 &&
+             strcmp(sub, "wait") != 0)
         snprintf(c->form, sizeof(c->form), "runs `probe %s`", sub);
 }
 

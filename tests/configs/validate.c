@@ -85,6 +85,46 @@ point_secrets(const char *s, const char *dir)
     return replace_all(s, "${file:" SECRETS_DIR, to);
 }
 
+static int
+is_wait(const struct pcmd *c)
+{
+    return !c->health && c->argv->n > 1 && strcmp(c->argv->v[1], "wait") == 0;
+}
+
+/*
+ * What `probe wait ... -- COMMAND` hands over to. The app must become the process that gets
+ * the container's SIGTERM: a `sh -c` script has to end by exec'ing it, or the shell stays
+ * PID 1 (which ignores SIGTERM) and `docker stop` waits its 10 s for the SIGKILL.
+ */
+static void
+wait_command(const struct pcmd *c, struct verdict *v)
+{
+    size_t i = 2;
+    const char *script, *last, *p;
+
+    while (i < c->argv->n && strcmp(c->argv->v[i], "--") != 0)
+        i++;
+    if (i + 1 >= c->argv->n) {
+        problem(v, "probe wait has no command after --: the container would exit once ready");
+        return;
+    }
+    if (strcmp(basename_of(c->argv->v[i + 1]), "sh") != 0 || i + 3 >= c->argv->n ||
+        strcmp(c->argv->v[i + 2], "-c") != 0)
+        return;
+    script = c->argv->v[i + 3];
+    last = script;
+    for (p = script; *p != '\0'; p++) {
+        if (*p == ';' || *p == '\n' || (p[0] == '&' && p[1] == '&'))
+            last = p + 1 + (p[0] == '&');
+    }
+    last += strspn(last, " \t");
+    if (strncmp(last, "exec ", 5) != 0)
+        problem(v,
+                "the sh -c script ends with \"%.60s\", not exec: the shell would stay PID 1 "
+                "and the app would never get the container's SIGTERM",
+                last);
+}
+
 /* Runs `probe validate` on a command's options and targets, in its container's
  * environment; *deadline_ms gets the run's timeout as probe resolved it. */
 static void
@@ -108,7 +148,11 @@ validate_pcmd(size_t idx, struct verdict *v, long *deadline_ms)
         strv_push(env, c->env->v[i]);
     strv_push(argv, "validate");
     for (i = 2; i < c->argv->n; i++) {
-        char *arg = point_secrets(c->argv->v[i], dir);
+        char *arg;
+
+        if (is_wait(c) && strcmp(c->argv->v[i], "--") == 0)
+            break; /* the command probe wait runs: not probe's */
+        arg = point_secrets(c->argv->v[i], dir);
 
         if (c->open_env)
             give_references(c->argv->v[i], env, dir);
@@ -149,6 +193,12 @@ test_pcmds(void)
             continue;
         validate_pcmd(i, &val, &deadline);
         report(&val, "%s: its targets pass probe validate", c->where);
+        if (is_wait(c)) {
+            struct verdict cmd = {0};
+
+            wait_command(c, &cmd);
+            report(&cmd, "%s: probe wait hands over to a command that becomes PID 1", c->where);
+        }
         if (!c->health || deadline < 0)
             continue;
         if (c->timeout_ms < 0)
