@@ -15,7 +15,8 @@ STATIC_CFLAGS  := -std=c11 -D_GNU_SOURCE $(WARN) $(STATIC_OPT) \
 STATIC_OBJS    := $(SRCS:probe/%.c=$(STATIC_DIR)/obj/%.o) $(STATIC_DIR)/obj/ssl_defaults.o
 STATIC_CURL    := $(STATIC_PREFIX)/lib/libcurl.a
 STATIC_MARIADB := $(STATIC_PREFIX)/lib/libmariadbclient.a
-STATIC_LIBS    := $(STATIC_CURL) $(STATIC_MARIADB) -lhiredis -lev -lcares -lyaml -lssl -lcrypto \
+STATIC_LIBS    := $(STATIC_CURL) $(STATIC_MARIADB) -lhiredis -lev -lcares -lyaml -lnghttp2 \
+                  -lssl -lcrypto \
                   -lz -lm -lpthread
 # --wrap: OpenSSL's default CA file is Debian's real path (scripts/static/ssl_defaults.c).
 STATIC_LDFLAGS := -static -Wl,--gc-sections -Wl,-O1 \
@@ -28,7 +29,7 @@ STATIC_LDFLAGS := -static -Wl,--gc-sections -Wl,-O1 \
 STATIC_LINK_OK := getaddrinfo|gethostbyname|getservbyname|getservbyport_r|getpwuid|dlopen
 
 PKGS_STATIC      := gcc make libc6-dev libev-dev libc-ares-dev libyaml-dev libhiredis-dev \
-                    libssl-dev zlib1g-dev ca-certificates dpkg-dev cmake xz-utils binutils
+                    libssl-dev libnghttp2-dev zlib1g-dev ca-certificates dpkg-dev cmake xz-utils binutils
 PKGS_STATIC_TEST := $(sort $(PKGS_STATIC) $(PKGS_BUILD) file redis-server mariadb-server \
                     openssl iproute2)
 
