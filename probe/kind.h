@@ -48,8 +48,9 @@ struct kind_option {
 
 #define KIND_OPT_SOCKET 1u /* the value is a unix socket path: no DNS, host empty or localhost */
 #define KIND_OPT_SHOW 2u   /* `probe validate` lists it on its own line */
-#define KIND_OPT_CONFIG 4u /* may also be given as a config key of the check (overrides the URL)   \
-                            */
+#define KIND_OPT_CONFIG                                                                            \
+    4u /* may also be given as a config key of the check (overrides the URL)                       \
+        */
 
 /* Whether a target makes the run touch OpenSSL at all, and for TLS. */
 enum kind_crypto { CRYPTO_NONE, CRYPTO_PLAIN, CRYPTO_TLS };
@@ -61,6 +62,7 @@ struct kind {
     const struct kind_scheme *schemes; /* ends with a NULL name */
     enum kind_userinfo userinfo;
     enum kind_path path;
+    const char *path_name; /* PATH_NAME: what the name is, for error messages; NULL: "database" */
     const struct kind_option *options; /* ends with a NULL key; NULL: none */
     /* Cross-option rules once the whole URL is parsed; may be NULL. 0, or -1 with err. */
     int (*url_check)(const struct url *u, char *err, size_t errlen);
