@@ -161,6 +161,40 @@ grpc_fail_code(struct check *c, long code, const char *message)
                message[0] ? ": " : "", message);
 }
 
+/* An HTTP/2 peer's first frame is its SETTINGS: type 4 on stream 0 (RFC 9113, 3.4). */
+static int
+grpc_first_is_h2(const unsigned char *p, size_t n)
+{
+    return n < 9 || (p[3] == 0x04 && (p[5] & 0x7f) == 0 && p[6] == 0 && p[7] == 0 && p[8] == 0);
+}
+
+/*
+ * A server that does not speak HTTP/2 answers the preface in its own way (an HTTP/1.1 error,
+ * a MySQL greeting) and closes, which curl's HTTP/2 layer reports as an empty reply or a
+ * reset: the first bytes the server sent say what it was.
+ */
+static void
+grpc_fail_transfer(struct curl_xfer *x, CURLcode rc)
+{
+    const unsigned char *p = (const unsigned char *)x->first_in;
+    size_t n = x->first_in_len, line = 0;
+
+    if ((rc != CURLE_SEND_ERROR && rc != CURLE_RECV_ERROR && rc != CURLE_GOT_NOTHING &&
+         rc != CURLE_HTTP2) ||
+        x->c->t->url.scheme->tls || grpc_first_is_h2(p, n)) {
+        curl_xfer_fail(x, rc);
+        return;
+    }
+    if (memcmp(p, "HTTP/", 5) == 0) {
+        while (line < n && p[line] != '\r' && p[line] != '\n')
+            line++;
+        check_fail(x->c, REASON_PROTOCOL, "not gRPC: the server answered over HTTP/1 (%.*s)",
+                   (int)line, x->first_in);
+        return;
+    }
+    check_fail(x->c, REASON_PROTOCOL, "not gRPC: the server does not speak HTTP/2");
+}
+
 static void
 grpc_done(struct curl_xfer *x, CURLcode rc)
 {
@@ -180,7 +214,7 @@ grpc_done(struct curl_xfer *x, CURLcode rc)
         return;
     }
     if (rc != CURLE_OK) {
-        curl_xfer_fail(x, rc);
+        grpc_fail_transfer(x, rc);
         return;
     }
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
@@ -256,6 +290,7 @@ grpc_attempt(struct check *c)
         return -1;
     }
     e = st->x.easy;
+    st->x.peek_first = 1;
     curl_easy_setopt(e, CURLOPT_HTTP_VERSION,
                      c->t->url.scheme->tls ? (long)CURL_HTTP_VERSION_2TLS
                                            : (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);

@@ -29,6 +29,7 @@ struct curl_loop {
 struct curl_sock {
     ev_io io;
     curl_socket_t fd;
+    struct curl_xfer *x; /* the transfer that opened it */
     struct curl_loop *l;
     struct curl_sock *next;
 };
@@ -37,6 +38,19 @@ struct curl_sock {
 static struct curl_loop *curl_loops;
 
 static void curl_loop_done(struct curl_loop *l);
+
+/* Keeps the first bytes the peer sent, before curl reads them, or, when curl failed on a write
+ * first, as it closes the socket (they are still queued). One syscall per transfer. */
+static void
+curl_xfer_peek(struct curl_xfer *x, curl_socket_t fd)
+{
+    ssize_t n;
+
+    if (!x->peek_first || x->first_in_len > 0)
+        return;
+    n = recv(fd, x->first_in, sizeof(x->first_in), MSG_PEEK | MSG_DONTWAIT);
+    x->first_in_len = n > 0 ? (size_t)n : 0;
+}
 
 static void
 curl_sock_free(struct curl_loop *l, struct curl_sock *cs)
@@ -59,6 +73,8 @@ curl_io_cb(struct ev_loop *loop, ev_io *w, int revents)
     int flags = 0, running = 0;
 
     (void)loop;
+    if ((revents & EV_READ) && cs->x != NULL)
+        curl_xfer_peek(cs->x, cs->fd);
     if (revents & EV_READ)
         flags |= CURL_CSELECT_IN;
     if (revents & EV_WRITE)
@@ -74,7 +90,6 @@ curl_sock_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
     struct curl_sock *cs = socketp;
     int events = 0;
 
-    (void)easy;
     if (what == CURL_POLL_REMOVE) {
         if (cs != NULL)
             curl_sock_free(l, cs);
@@ -86,6 +101,7 @@ curl_sock_cb(CURL *easy, curl_socket_t fd, int what, void *userp, void *socketp)
             return -1;
         cs->fd = fd;
         cs->l = l;
+        curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&cs->x);
         cs->next = l->socks;
         l->socks = cs;
         curl_multi_assign(l->multi, fd, cs);
@@ -258,6 +274,7 @@ curl_closesocket_cb(void *userp, curl_socket_t fd)
 {
     struct curl_xfer *x = userp;
 
+    curl_xfer_peek(x, fd);
     if (x->fd == fd)
         x->fd = CURL_SOCKET_BAD;
     return close(fd);

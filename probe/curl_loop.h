@@ -28,6 +28,11 @@ struct curl_xfer {
     char errbuf[CURL_ERROR_SIZE];
     curl_socket_t fd; /* curl's socket, to tell a stuck connect from a stuck TLS handshake */
     int socket_errno; /* why socket() failed: curl does not keep it */
+    /* The first bytes the peer sent, peeked before curl read them: what a server that is not
+     * HTTP/2 said to the preface, which curl's HTTP/2 layer reports only as an empty reply. */
+    int peek_first; /* set by the kind that wants first_in */
+    char first_in[64];
+    size_t first_in_len;
 };
 
 /* A new easy handle for c's current address, with what every curl kind shares: the URL

@@ -13,6 +13,9 @@
  *   PT_MYSQL_PORT, PT_MYSQL_SOCKET  mariadbd with database app and the users of harness.h
  *   PT_MYSQL_TLS=1|0      the server has TLS with PT_HTTPS_CA
  *   PT_ED25519=1|0        the ed25519 user exists
+ *   PT_GRPC_PORT          tests/helpers/grpc_health.py, h2c; PT_GRPCS_PORT the same over TLS
+ *                         (certificate signed by PT_HTTPS_CA); both answer from PT_GRPC_CONTROL
+ *                         (harness_grpc_set); PT_GRPC_NOHEALTH_PORT: no health service at all
  *   PT_TMPDIR             scratch space for files tests write; removed at the end
  *   PT_SETUP_ERRORS       why a server did not start, if one did not */
 #include <criterion/criterion.h>
@@ -29,6 +32,7 @@ static struct harness_mysql mysql;
 static struct harness_redis redis, redis_replica, redis_orphan;
 static struct harness_httpd httpd;
 static struct harness_https https, https_self;
+static struct harness_grpc grpc, grpcs, grpc_nohealth;
 static char setup_errors[4096];
 
 static void
@@ -107,6 +111,44 @@ start_mysql(void)
     export_int("PT_ED25519", mysql.ed25519);
 }
 
+/* The statuses the gRPC tests rely on; a test that switches one uses a service of its own. */
+static void
+start_grpc(void)
+{
+    static const char *const statuses[][2] = {
+        {"", "SERVING"},
+        {"app", "SERVING"},
+        {"down", "NOT_SERVING"},
+        {"unknown", "UNKNOWN"},
+        {"unavailable", "14 backend down: 100% of replicas"},
+        {"denied", "16 token expired"},
+        {"missing", "5 unknown service missing"},
+    };
+    const char *helpers = getenv("PROBE_HELPERS");
+    char err[HARNESS_ERRLEN];
+
+    if (harness_grpc_start(&grpc, helpers, NULL, err, sizeof(err)) != 0) {
+        setup_failed(err);
+        return;
+    }
+    for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+        if (harness_grpc_set(grpc.control, statuses[i][0], statuses[i][1], err, sizeof(err)) != 0)
+            setup_failed(err);
+    }
+    export_int("PT_GRPC_PORT", grpc.port);
+    setenv("PT_GRPC_CONTROL", grpc.control, 1);
+    snprintf(grpcs.control, sizeof(grpcs.control), "%s", grpc.control);
+    if (pki.dir[0] != '\0' && harness_grpc_start(&grpcs, helpers, &pki, err, sizeof(err)) == 0)
+        export_int("PT_GRPCS_PORT", grpcs.port);
+    else if (pki.dir[0] != '\0')
+        setup_failed(err);
+    grpc_nohealth.no_health = 1;
+    if (harness_grpc_start(&grpc_nohealth, helpers, NULL, err, sizeof(err)) == 0)
+        export_int("PT_GRPC_NOHEALTH_PORT", grpc_nohealth.port);
+    else
+        setup_failed(err);
+}
+
 ReportHook(PRE_ALL)(struct criterion_test_set *set)
 {
     char err[HARNESS_ERRLEN], tmp[HARNESS_PATH];
@@ -126,6 +168,7 @@ ReportHook(PRE_ALL)(struct criterion_test_set *set)
     start_mysql();
     start_redis();
     start_http();
+    start_grpc();
     if (setup_errors[0] != '\0')
         setenv("PT_SETUP_ERRORS", setup_errors, 1);
     fprintf(stderr,
