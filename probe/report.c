@@ -1,8 +1,8 @@
 /*
  * The two faces of a result: aligned text lines for a terminal and `docker inspect`, and the
  * "Health Check Response Format for HTTP APIs" document for machines. Both stay valid and
- * bounded whatever a server sent back: messages were cleaned by check_pass()/check_fail(), the JSON
- * writer escapes, and the text is laid out to fit Docker's 4096-byte limit whatever the number of
+ * bounded whatever a server sent back: messages were cleaned by check_pass()/check_fail(), the JSON writer
+ * escapes, and the text is laid out to fit Docker's 4096-byte limit whatever the number of
  * checks (see report_text()).
  */
 #include <stdio.h>
