@@ -31,7 +31,7 @@ STATIC_LINK_OK := getaddrinfo|gethostbyname|getservbyname|getservbyport_r|getpwu
 PKGS_STATIC      := gcc make libc6-dev libev-dev libc-ares-dev libyaml-dev libhiredis-dev \
                     libssl-dev libnghttp2-dev zlib1g-dev ca-certificates dpkg-dev cmake xz-utils binutils
 PKGS_STATIC_TEST := $(sort $(PKGS_STATIC) $(PKGS_BUILD) file redis-server mariadb-server \
-                    openssl iproute2)
+                    openssl iproute2 python3-grpcio)
 
 .PHONY: static test-static clean-static deps-static deps-static-test
 

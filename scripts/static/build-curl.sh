@@ -2,11 +2,12 @@
 # build-curl.sh SRC BUILDDIR PREFIX
 #
 # A libcurl.a for build/probe-static: HTTP and HTTPS over OpenSSL, HTTP/2 through nghttp2 (the
-# grpc kind: h2c and ALPN h2; Debian's libnghttp2-dev ships libnghttp2.a), and nothing else. probe gives
-# curl numeric addresses (CURLOPT_RESOLVE), speaks no proxy, follows no redirect and sends no
-# cookies, so those go too; the threaded resolver stays so that a name that did reach curl
-# could not block the loop. The CA bundle defaults to Debian's path, which is where a scratch
-# image puts it; there is no CA directory (it would need hashed links).
+# grpc kind: h2c and ALPN h2; Debian's libnghttp2-dev ships libnghttp2.a, linked by
+# mk/static.mk), and nothing else. probe gives curl numeric addresses (CURLOPT_RESOLVE), speaks
+# no proxy, follows no redirect and sends no cookies, so those go too; the threaded resolver
+# stays so that a name that did reach curl could not block the loop. The CA bundle defaults to
+# Debian's path, which is where a scratch image puts it; there is no CA directory (it would
+# need hashed links).
 # Installs PREFIX/lib/libcurl.a and PREFIX/include/curl/.
 set -eu
 
