@@ -8,7 +8,8 @@ encoded by hand.
 The status of service S is the first line of CONTROL_DIR/S (CONTROL_DIR/_default for the
 empty service ""), read on every call, so a test switches it by rewriting the file:
 SERVING, NOT_SERVING, UNKNOWN or SERVICE_UNKNOWN, or "CODE MESSAGE" to end the call with
-that grpc-status and grpc-message. A service without a file (or with a name that is not
+that grpc-status and grpc-message, or "AUTH VALUE": SERVING when the call's authorization
+metadata is VALUE, else 16 UNAUTHENTICATED. A service without a file (or with a name that is not
 [A-Za-z0-9._-]) is SERVICE_UNKNOWN. --no-health registers no service at all: every call
 ends with 12 UNIMPLEMENTED. Exits 2 when the port cannot be bound (the harness tries
 another)."""
@@ -78,6 +79,11 @@ def control_line(control, service):
 def make_check(control):
     def check(service, context):
         line = control_line(control, service)
+        if line.startswith("AUTH "):
+            metadata = dict(context.invocation_metadata())
+            if metadata.get("authorization") == line[5:]:
+                return STATUSES["SERVING"]
+            context.abort(grpc.StatusCode.UNAUTHENTICATED, "bad token")
         if line in STATUSES:
             return STATUSES[line]
         code, _, message = line.partition(" ")

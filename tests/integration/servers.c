@@ -123,6 +123,7 @@ start_grpc(void)
         {"unavailable", "14 backend down: 100% of replicas"},
         {"denied", "16 token expired"},
         {"missing", "5 unknown service missing"},
+        {"secure", "AUTH Bearer tok-7f3a"},
     };
     const char *helpers = getenv("PROBE_HELPERS");
     char err[HARNESS_ERRLEN];

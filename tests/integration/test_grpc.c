@@ -157,6 +157,15 @@ Test(grpc, other_codes_fail_with_name_and_decoded_message, .timeout = 20)
                 "^16 UNAUTHENTICATED: token expired$");
 }
 
+/* -H lines go along as gRPC metadata: a service behind a token. */
+Test(grpc, headers_are_sent_as_metadata, .timeout = 20)
+{
+    expect_serving("--header=authorization: Bearer tok-7f3a", "grpc://127.0.0.1:%d/secure",
+                   pt_env_int("PT_GRPC_PORT"));
+    expect_fail("grpc://127.0.0.1:%d/secure", pt_env_int("PT_GRPC_PORT"), "auth",
+                "^16 UNAUTHENTICATED: bad token$");
+}
+
 /* The server's answer changes while probe runs: each run asks anew. */
 Test(grpc, status_switched_by_the_server_is_seen_at_the_next_run, .timeout = 20)
 {
