@@ -48,9 +48,8 @@ struct kind_option {
 
 #define KIND_OPT_SOCKET 1u /* the value is a unix socket path: no DNS, host empty or localhost */
 #define KIND_OPT_SHOW 2u   /* `probe validate` lists it on its own line */
-#define KIND_OPT_CONFIG                                                                            \
-    4u /* may also be given as a config key of the check (overrides the URL)                       \
-        */
+#define KIND_OPT_CONFIG 4u /* may also be given as a config key of the check (overrides the URL)   \
+                            */
 
 /* Whether a target makes the run touch OpenSSL at all, and for TLS. */
 enum kind_crypto { CRYPTO_NONE, CRYPTO_PLAIN, CRYPTO_TLS };
