@@ -47,8 +47,6 @@ expect_grpc_fail(const char *url, const char *re, const char *reason, const char
 
     flt_run(&r, text, 0);
     flt_assert_fail(&r, "grpc", re, within_ms);
-    if (phase != NULL)
-        harness_note_deadline(r.elapsed_ms, FLT_T_MS, url);
     flt_run(&r, json, 0);
     cr_assert_eq(r.exit_code, 1, "exit %d\n%s%s", r.exit_code, r.out, r.err);
     assert_reason(&r, "grpc", reason, phase);

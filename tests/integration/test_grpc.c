@@ -326,3 +326,20 @@ Test(grpc, serve_metrics_give_the_check_type_grpc, .timeout = 20)
     harness_serve_cleanup(&s);
     cr_assert_eq(x.exit_code, 0);
 }
+
+/* HTTP and gRPC checks of one run share its curl multi handle; each gets its own verdict. */
+Test(grpc, http_and_grpc_checks_share_one_run, .timeout = 20)
+{
+    char w[96], g[96], d[96];
+    const char *argv[] = {"check", "--timeout", "5s", w, g, d, NULL};
+    struct probe_result r;
+
+    snprintf(w, sizeof(w), "w=http://127.0.0.1:%d/ok", pt_env_int("PT_HTTP_PORT"));
+    snprintf(g, sizeof(g), "g=grpc://127.0.0.1:%d/app", pt_env_int("PT_GRPC_PORT"));
+    snprintf(d, sizeof(d), "d=grpc://localhost:%d/down", pt_env_int("PT_GRPC_PORT"));
+    pt_run(&r, argv, NULL);
+    PT_ASSERT_EXIT(&r, 1);
+    pt_assert_check(&r, "w", "PASS", "^200$");
+    pt_assert_check(&r, "g", "PASS", "^SERVING$");
+    pt_assert_check(&r, "d", "FAIL", "^NOT_SERVING$");
+}
