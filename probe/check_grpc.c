@@ -284,6 +284,7 @@ grpc_attempt(struct check *c)
     st->have_status = 0;
     st->body_len = 0;
     st->header_bytes = 0;
+    st->stop = GRPC_STOP_NONE;
     if (curl_xfer_open(&st->x, c, &kind_grpc, "/grpc.health.v1.Health/Check", grpc_done) < 0 ||
         grpc_headers(c, &st->x) < 0) {
         check_fail(c, REASON_RESOURCE, "cannot set up the gRPC request");
