@@ -25,7 +25,8 @@ UNIT_SRCS := $(wildcard tests/unit/*.c)
 HARNESS_SRCS := $(wildcard tests/harness_*.c) tests/json_reader.c
 HARNESS_HDRS := tests/harness.h tests/harness_int.h tests/json_reader.h
 INTG_SRCS := $(wildcard tests/integration/*.c) $(HARNESS_SRCS) probe/text.c
-HELPERS   := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
+HELPERS   := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c)) \
+             $(patsubst tests/helpers/%.py,$(BUILD)/helpers/%.py,$(wildcard tests/helpers/*.py))
 
 # Debian packages each target needs; `make deps-*` installs the missing ones when run as root.
 PKGS_BUILD := gcc make pkg-config libev-dev libcurl4-openssl-dev libmariadb-dev libhiredis-dev \
@@ -35,6 +36,8 @@ PKGS_RUN   := $(PKGS_BUILD) redis-server mariadb-server postgresql openssl
 # memcached: tests/integration/test_memcached.c and `make run`.
 PKGS_TEST  += memcached
 PKGS_RUN   += memcached
+# gRPC: tests/helpers/grpc_health.py.
+PKGS_TEST  += python3-grpcio
 
 .PHONY: all run test unit integration clean deps-build deps-test deps-run format
 
@@ -64,6 +67,11 @@ $(BUILD)/test_integration: $(INTG_SRCS) $(HARNESS_HDRS) | deps-test
 $(BUILD)/helpers/%: tests/helpers/%.c | deps-build
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) -o $@ $< -lm
+
+# Scripted helpers (the gRPC server) run from build/helpers beside the compiled ones.
+$(BUILD)/helpers/%.py: tests/helpers/%.py
+	@mkdir -p $(@D)
+	install -m 755 $< $@
 
 unit: $(BUILD)/test_unit
 	$(BUILD)/test_unit

@@ -1,4 +1,4 @@
-# Issue 5, fuzzing: libFuzzer targets for the four parsers that take outside input.
+# Issue 5, fuzzing: libFuzzer targets for the parsers that take outside input.
 # `make fuzz` builds them into build/fuzz/ and runs each for FUZZ_SECONDS on a copy of the
 # committed corpus (new inputs land in build/, never in the repo); `make fuzz-regress` runs each
 # once over tests/fuzz/corpus/<target>/ and tests/fuzz/crashes/<target>/, so every crash found
@@ -7,7 +7,7 @@
 FUZZ_CC      := clang
 FUZZ_DIR     := $(BUILD)/fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS := fuzz_config fuzz_url fuzz_status fuzz_json
+FUZZ_TARGETS := fuzz_config fuzz_url fuzz_status fuzz_json fuzz_grpc
 FUZZ_CFLAGS  := -O1 -g -std=c11 -D_GNU_SOURCE $(WARN) -fno-omit-frame-pointer \
                 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
                 -Iprobe -Itests
@@ -17,6 +17,8 @@ FUZZ_MAXLEN_fuzz_config := 16384
 FUZZ_MAXLEN_fuzz_url    := 10000
 FUZZ_MAXLEN_fuzz_status := 10000
 FUZZ_MAXLEN_fuzz_json   := 4096
+# gRPC: past the 4 KiB body cap, and past the longest service name.
+FUZZ_MAXLEN_fuzz_grpc   := 8192
 
 # A URL's scheme, userinfo, path and options are its kind's data (probe/kind.c), so the URL
 # and config parsers link every kind with its library.
@@ -24,6 +26,7 @@ FUZZ_SRCS_fuzz_config := $(LIB_SRCS)
 FUZZ_SRCS_fuzz_url    := $(LIB_SRCS)
 FUZZ_SRCS_fuzz_status := probe/status.c probe/buf.c probe/text.c probe/value.c probe/http.c
 FUZZ_SRCS_fuzz_json   := probe/json.c probe/buf.c probe/text.c tests/json_reader.c
+FUZZ_SRCS_fuzz_grpc   := probe/grpc_wire.c
 FUZZ_LIBS_fuzz_config  = $(PCFLAGS) $(LIBS)
 FUZZ_LIBS_fuzz_url     = $(PCFLAGS) $(LIBS)
 FUZZ_LIBS_fuzz_status := -lev
@@ -49,7 +52,8 @@ fuzz: fuzz-build
 	    cp -n tests/fuzz/corpus/$$t/* $(FUZZ_DIR)/corpus/$$t/ 2>/dev/null || true; \
 	    dict=""; [ -f tests/fuzz/$$t.dict ] && dict="-dict=tests/fuzz/$$t.dict"; \
 	    case $$t in fuzz_config) max=$(FUZZ_MAXLEN_fuzz_config);; fuzz_url) max=$(FUZZ_MAXLEN_fuzz_url);; \
-	        fuzz_status) max=$(FUZZ_MAXLEN_fuzz_status);; *) max=$(FUZZ_MAXLEN_fuzz_json);; esac; \
+	        fuzz_status) max=$(FUZZ_MAXLEN_fuzz_status);; \
+	        fuzz_grpc) max=$(FUZZ_MAXLEN_fuzz_grpc);; *) max=$(FUZZ_MAXLEN_fuzz_json);; esac; \
 	    echo "== $$t for $(FUZZ_SECONDS)s"; \
 	    $(FUZZ_DIR)/$$t $$dict -max_len=$$max -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 	        -artifact_prefix=$(FUZZ_DIR)/artifacts/$$t/ $(FUZZ_DIR)/corpus/$$t || failed="$$failed $$t"; \

@@ -9,7 +9,7 @@
 #include "kind.h"
 
 /* One entry per kind, in the order usage and error messages list their schemes. */
-#define KINDS(X) X(http) X(tcp) X(mysql) X(redis) X(postgres) X(memcached)
+#define KINDS(X) X(http) X(tcp) X(mysql) X(redis) X(postgres) X(memcached) X(grpc)
 
 #define KIND_DECLARE(n) extern const struct kind kind_##n;
 #define KIND_ROW(n) &kind_##n,

@@ -62,6 +62,7 @@ struct kind {
     const struct kind_scheme *schemes; /* ends with a NULL name */
     enum kind_userinfo userinfo;
     enum kind_path path;
+    const char *path_name; /* PATH_NAME: what the name is, for error messages; NULL: "database" */
     const struct kind_option *options; /* ends with a NULL key; NULL: none */
     /* Cross-option rules once the whole URL is parsed; may be NULL. 0, or -1 with err. */
     int (*url_check)(const struct url *u, char *err, size_t errlen);

@@ -414,6 +414,7 @@ parse_rest(struct span rest, struct url *u, char *err, size_t errlen)
     struct span path = {rest.p, q ? (size_t)(q - rest.p) : rest.n};
     struct span opts = {q ? q + 1 : rest.p + rest.n, q ? rest.n - path.n - 1 : 0};
     struct span db = {path.p + (path.n > 0), path.n - (path.n > 0)};
+    const char *name = u->kind->path_name != NULL ? u->kind->path_name : "database";
 
     switch (u->kind->path) {
     case PATH_RAW:
@@ -428,8 +429,8 @@ parse_rest(struct span rest, struct url *u, char *err, size_t errlen)
         return 0;
     case PATH_NAME:
         if (memchr(db.p, '/', db.n))
-            return text_fail(err, errlen, "bad database name (it contains \"/\")");
-        if (db.n > 0 && decode_part(db, &u->db, "database", err, errlen) < 0)
+            return text_fail(err, errlen, "bad %s name (it contains \"/\")", name);
+        if (db.n > 0 && decode_part(db, &u->db, name, err, errlen) < 0)
             return -1;
         return parse_options(opts, u, err, errlen);
     case PATH_NUMBER:

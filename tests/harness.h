@@ -155,6 +155,17 @@ struct harness_memcached {
 #define HARNESS_MEMCACHED_USER "mc"
 #define HARNESS_MEMCACHED_PASSWORD "Mcd-pw-81b7e3"
 
+/* tests/helpers/grpc_health.py (python3-grpcio): grpc.health.v1.Health/Check on 127.0.0.1, each
+ * service's status read from a file in the control directory at every call (see the script and
+ * harness_grpc_set); TLS with the harness CA's server certificate when started with a pki. */
+struct harness_grpc {
+    struct harness_proc proc;
+    int port;
+    /* Set before start, or "": the control directory (default: "control" in the temp dir). */
+    char control[HARNESS_PATH + 16];
+    int no_health; /* set before start: no health service, every call ends 12 UNIMPLEMENTED */
+};
+
 /* Output is kept in the struct itself, so a test that stops at a failed assertion leaks
  * nothing (the test binary runs under LeakSanitizer). */
 #define HARNESS_OUT_MAX 65536
@@ -221,6 +232,12 @@ int harness_https_start(struct harness_https *h, const char *cert, const char *k
 int harness_https_mtls_start(struct harness_https *h, const char *cert, const char *key,
                              const char *client_ca, char *err, size_t errlen);
 int harness_memcached_start(struct harness_memcached *m, char *err, size_t errlen);
+int harness_grpc_start(struct harness_grpc *g, const char *helpers_dir,
+                       const struct harness_pki *pki, char *err, size_t errlen);
+/* What the gRPC server in control answers for service ("": the server as a whole) from now on:
+ * SERVING, NOT_SERVING, UNKNOWN, SERVICE_UNKNOWN, or "CODE MESSAGE" (that grpc-status). 0/-1. */
+int harness_grpc_set(const char *control, const char *service, const char *line, char *err,
+                     size_t errlen);
 /* SIGTERM to the process group, SIGKILL after a few seconds, reap, remove the temp dir. */
 void harness_proc_stop(struct harness_proc *p);
 /* Stops every server and removes every temp dir this process started and still owns. */

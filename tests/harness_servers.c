@@ -487,6 +487,30 @@ httpd_ready(void *arg, char *why, size_t whylen)
                               "HTTP/1.1 200");
 }
 
+/* The helper program name in helpers_dir ($PROBE_HELPERS; NULL: build/helpers), absolute. */
+static int
+helper_path(const char *helpers_dir, const char *name, char *bin, size_t len, char *err,
+            size_t errlen)
+{
+    if (helpers_dir == NULL || helpers_dir[0] == '\0')
+        helpers_dir = "build/helpers";
+    if (helpers_dir[0] == '/')
+        snprintf(bin, len, "%s/%s", helpers_dir, name);
+    else {
+        char cwd[HARNESS_PATH];
+
+        if (getcwd(cwd, sizeof(cwd)) == NULL)
+            cwd[0] = '\0';
+        snprintf(bin, len, "%.120s/%.120s/%s", cwd, helpers_dir, name);
+    }
+    if (access(bin, X_OK) == -1) {
+        harness_errf(err, errlen, "%s: %s (build tests/helpers/, set PROBE_HELPERS)", bin,
+                     strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 int
 harness_httpd_start(struct harness_httpd *h, const char *helpers_dir, char *err, size_t errlen)
 {
@@ -494,22 +518,8 @@ harness_httpd_start(struct harness_httpd *h, const char *helpers_dir, char *err,
     const char *const argv[] = {bin, port, "127.0.0.1", NULL};
     int attempt;
 
-    if (helpers_dir == NULL || helpers_dir[0] == '\0')
-        helpers_dir = "build/helpers";
-    if (helpers_dir[0] == '/')
-        snprintf(bin, sizeof(bin), "%s/httpd", helpers_dir);
-    else {
-        char cwd[HARNESS_PATH];
-
-        if (getcwd(cwd, sizeof(cwd)) == NULL)
-            cwd[0] = '\0';
-        snprintf(bin, sizeof(bin), "%.120s/%.120s/httpd", cwd, helpers_dir);
-    }
-    if (access(bin, X_OK) == -1) {
-        harness_errf(err, errlen, "httpd: %s: %s (build tests/helpers/httpd.c, set PROBE_HELPERS)",
-                     bin, strerror(errno));
+    if (helper_path(helpers_dir, "httpd", bin, sizeof(bin), err, errlen) == -1)
         return -1;
-    }
     for (attempt = 0; attempt < START_ATTEMPTS; attempt++) {
         if (harness_make_tempdir(&h->proc, "httpd", err, errlen) == -1)
             return -1;
@@ -573,6 +583,73 @@ harness_https_mtls_start(struct harness_https *h, const char *cert, const char *
         harness_proc_stop(&h->proc);
     }
     return -1;
+}
+
+/* ---- the gRPC health server ---- */
+
+int
+harness_grpc_start(struct harness_grpc *g, const char *helpers_dir, const struct harness_pki *pki,
+                   char *err, size_t errlen)
+{
+    char bin[HARNESS_PATH + 16], port[16];
+    const char *argv[8] = {bin, port, g->control, NULL};
+    int attempt, n = 3;
+
+    if (helper_path(helpers_dir, "grpc_health.py", bin, sizeof(bin), err, errlen) == -1)
+        return -1;
+    if (pki != NULL) {
+        argv[n++] = "--tls";
+        argv[n++] = pki->cert;
+        argv[n++] = pki->key;
+    }
+    if (g->no_health)
+        argv[n++] = "--no-health";
+    argv[n] = NULL;
+    for (attempt = 0; attempt < START_ATTEMPTS; attempt++) {
+        int own = g->control[0] == '\0';
+
+        if (harness_make_tempdir(&g->proc, "grpc", err, errlen) == -1)
+            return -1;
+        harness_reg_add(0, g->proc.dir);
+        if (own) {
+            harness_pathf(g->control, sizeof(g->control), "%s/control", g->proc.dir);
+            if (mkdir(g->control, 0700) == -1) {
+                harness_errf(err, errlen, "grpc: mkdir %s: %s", g->control, strerror(errno));
+                return start_failed(&g->proc);
+            }
+        }
+        g->port = harness_free_port();
+        snprintf(port, sizeof(port), "%d", g->port);
+        if (proc_spawn(&g->proc, argv, err, errlen) == 0 &&
+            wait_ready(&g->proc, tcp_ready, &g->port, START_LIMIT_MS, err, errlen) == 0)
+            return 0;
+        harness_proc_stop(&g->proc);
+        if (own)
+            g->control[0] = '\0';
+    }
+    return -1;
+}
+
+/* Written aside and renamed, so the server never reads half a line. */
+int
+harness_grpc_set(const char *control, const char *service, const char *line, char *err,
+                 size_t errlen)
+{
+    char path[HARNESS_PATH + 64], tmp[HARNESS_PATH + 80], text[256];
+
+    if (harness_pathf(path, sizeof(path), "%s/%s", control, service[0] ? service : "_default") ==
+            -1 ||
+        harness_pathf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid()) == -1)
+        return -1;
+    snprintf(text, sizeof(text), "%s\n", line);
+    if (harness_write_file(tmp, text, err, errlen) == -1)
+        return -1;
+    if (rename(tmp, path) == -1) {
+        harness_errf(err, errlen, "rename %s: %s", path, strerror(errno));
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
 }
 
 /* ---- a redis that goes down and comes back ---- */

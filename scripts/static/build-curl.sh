@@ -1,11 +1,13 @@
 #!/bin/sh
 # build-curl.sh SRC BUILDDIR PREFIX
 #
-# A libcurl.a for build/probe-static: HTTP and HTTPS over OpenSSL and nothing else. probe gives
-# curl numeric addresses (CURLOPT_RESOLVE), speaks no proxy, follows no redirect and sends no
-# cookies, so those go too; the threaded resolver stays so that a name that did reach curl
-# could not block the loop. The CA bundle defaults to Debian's path, which is where a scratch
-# image puts it; there is no CA directory (it would need hashed links).
+# A libcurl.a for build/probe-static: HTTP and HTTPS over OpenSSL, HTTP/2 through nghttp2 (the
+# grpc kind: h2c and ALPN h2; Debian's libnghttp2-dev ships libnghttp2.a, linked by
+# mk/static.mk), and nothing else. probe gives curl numeric addresses (CURLOPT_RESOLVE), speaks
+# no proxy, follows no redirect and sends no cookies, so those go too; the threaded resolver
+# stays so that a name that did reach curl could not block the loop. The CA bundle defaults to
+# Debian's path, which is where a scratch image puts it; there is no CA directory (it would
+# need hashed links).
 # Installs PREFIX/lib/libcurl.a and PREFIX/include/curl/.
 set -eu
 
@@ -41,7 +43,7 @@ echo "static: configuring curl ($(cat "$src/.debian-source" 2>/dev/null || echo 
     --with-openssl --with-ca-bundle=/etc/ssl/certs/ca-certificates.crt --without-ca-path \
     --without-ca-fallback \
     --without-zlib --without-brotli --without-zstd --without-libidn2 --without-libpsl \
-    --without-libgsasl --without-librtmp --without-libssh2 --without-libssh --without-nghttp2 \
+    --without-libgsasl --without-librtmp --without-libssh2 --without-libssh --with-nghttp2 \
     --without-ngtcp2 --without-nghttp3 --without-hyper --without-gssapi \
     >configure.log 2>&1 || { tail -40 configure.log >&2; exit 1; }
 echo "static: building libcurl" >&2

@@ -13,7 +13,8 @@ TestSuite(dns, .init = flt_require_netns);
 #define DNS_EVERY_KIND                                                                             \
     "web=http://db.probe-test/", "db=mysql://probe:pw@db.probe-test/app",                          \
         "cache=redis://db.probe-test", "port=tcp://db.probe-test:5432",                            \
-        "pg=postgres://probe:pw@db.probe-test/app", "sessions=memcached://db.probe-test"
+        "pg=postgres://probe:pw@db.probe-test/app", "sessions=memcached://db.probe-test",          \
+        "rpc=grpc://db.probe-test"
 
 /* A check of url named name, with a silent DNS server, times out in the dns phase at T. */
 static void
@@ -47,6 +48,11 @@ Test(dns, silent_server_memcached_times_out_in_dns_phase, .timeout = 20)
     expect_dns_timeout("memcached://db.probe-test", "memcached");
 }
 
+Test(dns, silent_server_grpc_times_out_in_dns_phase, .timeout = 20)
+{
+    expect_dns_timeout("grpcs://db.probe-test/app.Svc", "grpcs");
+}
+
 Test(dns, silent_server_every_check_times_out_at_once, .timeout = 20)
 {
     const char *argv[] = {"check", "--timeout", "1s", DNS_EVERY_KIND, NULL};
@@ -60,6 +66,7 @@ Test(dns, silent_server_every_check_times_out_at_once, .timeout = 20)
     flt_assert_fail(&r, "port", "timeout after 1000ms \\(dns\\)", 0);
     flt_assert_fail(&r, "pg", "timeout after 1000ms \\(dns\\)", 0);
     flt_assert_fail(&r, "sessions", "timeout after 1000ms \\(dns\\)", 0);
+    flt_assert_fail(&r, "rpc", "timeout after 1000ms \\(dns\\)", 0);
 }
 
 /* NXDOMAIN is an answer: the check fails with it long before the deadline. */
@@ -99,6 +106,11 @@ Test(dns, nxdomain_redis_fails_at_once, .timeout = 20)
     expect_no_such_host("redis://db.probe-test", "redis");
 }
 
+Test(dns, nxdomain_grpc_fails_at_once, .timeout = 20)
+{
+    expect_no_such_host("grpc://db.probe-test", "grpc");
+}
+
 Test(dns, nxdomain_tcp_fails_at_once, .timeout = 20)
 {
     expect_no_such_host("tcp://db.probe-test:5432", "tcp");
@@ -113,7 +125,7 @@ Test(dns, nxdomain_memcached_fails_at_once, .timeout = 20)
 static void
 expect_dns_reasons(int silent)
 {
-    static const char *const names[] = {"web", "db", "cache", "port", "pg", "sessions"};
+    static const char *const names[] = {"web", "db", "cache", "port", "pg", "sessions", "rpc"};
     const char *argv[] = {"check", "--json", "--timeout", "1s", DNS_EVERY_KIND, NULL};
     struct probe_result r;
     char path[96], v[64];

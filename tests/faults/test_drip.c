@@ -148,3 +148,20 @@ Test(drip, postgres_auth_request_one_byte_a_second_times_out_in_auth, .timeout =
     drip_case(drip_pg_auth_request, NULL, 0, "postgres://probe:pw@127.0.0.1:%d/app", "postgres",
               "auth");
 }
+
+/* gRPC over h2c: the server's SETTINGS frame, the first thing an HTTP/2 server says. */
+Test(drip, grpc_settings_one_byte_a_second_times_out_in_response, .timeout = 20)
+{
+    static const unsigned char settings[] = {0, 0, 6, 4, 0, 0, 0, 0, 0, 0, 3, 0, 0, 0, 100};
+
+    drip_case(drip_after_request, settings, sizeof(settings), "grpc://127.0.0.1:%d", "grpc",
+              "response");
+}
+
+Test(drip, grpcs_server_hello_one_byte_a_second_times_out_in_tls, .timeout = 20)
+{
+    static const unsigned char hello[] = {0x16, 0x03, 0x03, 0x00, 0x5a, 0x02, 0x00, 0x00,
+                                          0x56, 0x03, 0x03, 0x5e, 0x11, 0x42, 0x9c, 0x07};
+
+    drip_case(drip_after_request, hello, sizeof(hello), "grpcs://127.0.0.1:%d", "grpcs", "tls");
+}

@@ -18,6 +18,9 @@
  *   PT_PG_STANDBY_PORT    a hot standby of PT_PG_PORT; PT_PG_COLD_PORT one with hot_standby
  *                         off, whose logins get 57P03
  *   PT_MEMCACHED_PORT     memcached on 127.0.0.1
+ *   PT_GRPC_PORT          tests/helpers/grpc_health.py, h2c; PT_GRPCS_PORT the same over TLS
+ *                         (certificate signed by PT_HTTPS_CA); both answer from PT_GRPC_CONTROL
+ *                         (harness_grpc_set); PT_GRPC_NOHEALTH_PORT: no health service at all
  *   PT_TMPDIR             scratch space for files tests write; removed at the end
  *   PT_SETUP_ERRORS       why a server did not start, if one did not */
 #include <criterion/criterion.h>
@@ -36,6 +39,7 @@ static struct harness_httpd httpd;
 static struct harness_https https, https_self, https_mtls;
 static struct harness_postgres pg, pg_tls, pg_standby, pg_cold;
 static struct harness_memcached memcached;
+static struct harness_grpc grpc, grpcs, grpc_nohealth;
 static char setup_errors[4096];
 
 static void
@@ -161,6 +165,45 @@ start_memcached(void)
         setup_failed(err);
 }
 
+/* The statuses the gRPC tests rely on; a test that switches one uses a service of its own. */
+static void
+start_grpc(void)
+{
+    static const char *const statuses[][2] = {
+        {"", "SERVING"},
+        {"app", "SERVING"},
+        {"down", "NOT_SERVING"},
+        {"unknown", "UNKNOWN"},
+        {"unavailable", "14 backend down: 100% of replicas"},
+        {"denied", "16 token expired"},
+        {"missing", "5 unknown service missing"},
+        {"secure", "AUTH Bearer tok-7f3a"},
+    };
+    const char *helpers = getenv("PROBE_HELPERS");
+    char err[HARNESS_ERRLEN];
+
+    if (harness_grpc_start(&grpc, helpers, NULL, err, sizeof(err)) != 0) {
+        setup_failed(err);
+        return;
+    }
+    for (size_t i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+        if (harness_grpc_set(grpc.control, statuses[i][0], statuses[i][1], err, sizeof(err)) != 0)
+            setup_failed(err);
+    }
+    export_int("PT_GRPC_PORT", grpc.port);
+    setenv("PT_GRPC_CONTROL", grpc.control, 1);
+    snprintf(grpcs.control, sizeof(grpcs.control), "%s", grpc.control);
+    if (pki.dir[0] != '\0' && harness_grpc_start(&grpcs, helpers, &pki, err, sizeof(err)) == 0)
+        export_int("PT_GRPCS_PORT", grpcs.port);
+    else if (pki.dir[0] != '\0')
+        setup_failed(err);
+    grpc_nohealth.no_health = 1;
+    if (harness_grpc_start(&grpc_nohealth, helpers, NULL, err, sizeof(err)) == 0)
+        export_int("PT_GRPC_NOHEALTH_PORT", grpc_nohealth.port);
+    else
+        setup_failed(err);
+}
+
 ReportHook(PRE_ALL)(struct criterion_test_set *set)
 {
     char err[HARNESS_ERRLEN], tmp[HARNESS_PATH];
@@ -186,6 +229,7 @@ ReportHook(PRE_ALL)(struct criterion_test_set *set)
     start_redis();
     start_http();
     start_memcached();
+    start_grpc();
     if (setup_errors[0] != '\0')
         setenv("PT_SETUP_ERRORS", setup_errors, 1);
     fprintf(stderr,

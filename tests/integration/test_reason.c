@@ -40,6 +40,7 @@ ParameterizedTestParameters(reasons, every_kind_names_its_failure)
         {"redis_refused", "redis://127.0.0.1:%d", "refused", "connect", ""},
         {"pg_refused", "postgres://app:pw@127.0.0.1:%d/app", "refused", "connect", ""},
         {"memcached_refused", "memcached://127.0.0.1:%d", "refused", "connect", ""},
+        {"grpc_refused", "grpc://127.0.0.1:%d", "refused", "connect", ""},
         /* the deadline, with the phase it was in */
         {"http_timeout", "http://127.0.0.1:%d/", "silent", "timeout", "response"},
         {"mysql_timeout", "mysql://probe:pw@127.0.0.1:%d/app", "silent", "timeout", "auth"},
@@ -48,6 +49,8 @@ ParameterizedTestParameters(reasons, every_kind_names_its_failure)
         {"pg_plain_timeout", "postgres://app:pw@127.0.0.1:%d/app?sslmode=disable", "silent",
          "timeout", "auth"},
         {"memcached_timeout", "memcached://127.0.0.1:%d", "silent", "timeout", "response"},
+        {"grpc_timeout", "grpc://127.0.0.1:%d", "silent", "timeout", "response"},
+        {"grpcs_timeout", "grpcs://127.0.0.1:%d", "silent", "timeout", "tls"},
         /* bad status, wrong role */
         {"http_status", "http://127.0.0.1:%d/503", "PT_HTTP_PORT", "status", ""},
         {"redis_role", "redis://:" HARNESS_REDIS_PASSWORD "@127.0.0.1:%d?role=replica",
@@ -55,6 +58,12 @@ ParameterizedTestParameters(reasons, every_kind_names_its_failure)
         {"pg_role",
          "postgres://" HARNESS_PG_USER ":" HARNESS_PG_PASSWORD "@127.0.0.1:%d/app?role=standby",
          "PT_PG_PORT", "status", ""},
+        {"grpc_not_serving", "grpc://127.0.0.1:%d/down", "PT_GRPC_PORT", "status", ""},
+        {"grpc_unknown_service", "grpc://127.0.0.1:%d/nosuch", "PT_GRPC_PORT", "status", ""},
+        {"grpc_unimplemented", "grpc://127.0.0.1:%d", "PT_GRPC_NOHEALTH_PORT", "status", ""},
+        {"grpc_unavailable", "grpc://127.0.0.1:%d/unavailable", "PT_GRPC_PORT", "server", ""},
+        {"grpc_unauthenticated", "grpc://127.0.0.1:%d/denied", "PT_GRPC_PORT", "auth", ""},
+        {"grpcs_unknown_ca", "grpcs://127.0.0.1:%d", "PT_GRPCS_PORT", "tls", ""},
         /* the answer lacks what was asked for */
         {"mysql_no_rows",
          "mysql://" HARNESS_MYSQL_USER ":" HARNESS_MYSQL_PASSWORD
@@ -86,6 +95,8 @@ ParameterizedTestParameters(reasons, every_kind_names_its_failure)
         {"pg_plain_is_mysql", "postgres://app:pw@127.0.0.1:%d/app?sslmode=disable", "PT_MYSQL_PORT",
          "protocol", ""},
         {"memcached_is_redis", "memcached://127.0.0.1:%d", "PT_REDIS_PORT", "protocol", ""},
+        {"grpc_is_http1", "grpc://127.0.0.1:%d", "PT_HTTP_PORT", "protocol", ""},
+        {"grpc_is_mysql", "grpc://127.0.0.1:%d", "PT_MYSQL_PORT", "protocol", ""},
         /* over a cap */
         {"http_body_cap", "http://127.0.0.1:%d/big", "PT_HTTP_PORT", "limit", ""},
     };

@@ -10,9 +10,10 @@
 # The root holds only /probe, /etc/hosts, /etc/resolv.conf and /etc/ssl/certs/
 # ca-certificates.crt (a test CA) — what a FROM scratch image holds — and probe runs there
 # with an empty environment, as root and as an unprivileged user. On loopback: redis-server
-# with requirepass, memcached, mariadbd (mysql_native_password and ed25519 users, TLS), openssl s_server
-# (a certificate from the test CA, and one from no known CA), and the fake MySQL 8 server that
-# offers caching_sha2_password, which MariaDB cannot. Names (web.test, db.test, cache.test)
+# with requirepass, memcached, mariadbd (mysql_native_password and ed25519 users, TLS), the
+# gRPC health server of tests/helpers (h2c and TLS), openssl s_server (a certificate from the
+# test CA, and one from no known CA), and the fake MySQL 8 server that offers
+# caching_sha2_password, which MariaDB cannot. Names (web.test, db.test, cache.test)
 # come from the root's /etc/hosts, read by c-ares.
 set -eu
 
@@ -183,7 +184,7 @@ expect() {
 
 in_root version
 expect "probe-static version" 0 '^probe [0-9]' '^libcurl 7\.[0-9.]+ \(OpenSSL/3' \
-    '^libmariadb 3\.' '^hiredis 0\.14' '^libpq 1[0-9]\.' '^c-ares ' '^libyaml '
+    '^libmariadb 3\.' '^hiredis 0\.14' '^libpq 1[0-9]\.' '^nghttp2 1\.' '^c-ares ' '^libyaml '
 printf '%s\n' "$out" | sed 's/^/     /'
 
 # ---- servers ------------------------------------------------------------------------------
@@ -259,6 +260,21 @@ openssl s_server -accept "127.0.0.1:$other_port" -cert "$pki/other.crt" -key "$p
     -www -quiet >"$tmp/other.log" 2>&1 &
 pids="$pids $!"
 wait_listen "$other_port" $! "openssl s_server (untrusted)" "$tmp/other.log"
+
+# gRPC health servers (python3-grpcio), h2c and TLS with the test CA's certificate.
+grpc_helper="$(cd "$(dirname "$0")/../helpers" && pwd)/grpc_health.py"
+mkdir -p "$tmp/grpc"
+echo SERVING >"$tmp/grpc/_default"
+echo NOT_SERVING >"$tmp/grpc/down"
+grpc_port=$(free_port)
+/usr/bin/python3 "$grpc_helper" "$grpc_port" "$tmp/grpc" >"$tmp/grpc.log" 2>&1 &
+pids="$pids $!"
+wait_listen "$grpc_port" $! "grpc_health.py" "$tmp/grpc.log"
+grpcs_port=$(free_port)
+/usr/bin/python3 "$grpc_helper" "$grpcs_port" "$tmp/grpc" --tls "$pki/srv.crt" "$pki/srv.key" \
+    >"$tmp/grpcs.log" 2>&1 &
+pids="$pids $!"
+wait_listen "$grpcs_port" $! "grpc_health.py --tls" "$tmp/grpcs.log"
 
 sha2_pw="static-sha2-pw"
 for mode in plain switch; do
@@ -393,6 +409,16 @@ in_root check "https://web.test:$mtls_port/"
 expect "HTTPS without the client certificate the server requires fails" 1 '^FAIL https '
 in_root check --cert /etc/probe/client.crt --key /etc/probe/nope.key "https://web.test:$mtls_port/"
 expect "a missing client key is one line before any check" 1 '^probe: --cert: cannot load the key'
+
+in_root check "grpc://web.test:$grpc_port" "grpcs://web.test:$grpcs_port"
+expect "gRPC health over h2c and over TLS (default CA bundle, ALPN h2)" 0 '^PASS grpc .*SERVING' \
+    '^PASS grpcs .*SERVING'
+
+in_root check "grpc://127.0.0.1:$grpc_port/down"
+expect "gRPC NOT_SERVING fails" 1 '^FAIL grpc .*NOT_SERVING'
+
+in_root check "grpcs://web.test:$other_port/"
+expect "gRPC over TLS from an unknown CA fails" 1 '^FAIL grpcs .*tls: '
 
 in_root check "redis://:wrong-password@cache.test:$redis_port/0"
 expect "Redis with a wrong password fails" 1 '^FAIL redis .*(WRONGPASS|invalid password)'

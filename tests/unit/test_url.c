@@ -86,6 +86,17 @@ ParameterizedTestParameters(url, parses_valid_urls)
          "redis://h/"},
         {"redis://[::1]:6380/15", "redis", NUL_FIELD, NUL_FIELD, "::1", 6380, 1, NUL_FIELD,
          NUL_FIELD, 15, "redis://[::1]:6380/15"},
+        /* gRPC: the path is the service (percent-decoded), none is the server as a whole */
+        {"grpc://h", "grpc", NUL_FIELD, NUL_FIELD, "h", 50051, 0, NUL_FIELD, NUL_FIELD, 0,
+         "grpc://h"},
+        {"grpc://h/", "grpc", NUL_FIELD, NUL_FIELD, "h", 50051, 0, NUL_FIELD, NUL_FIELD, 0,
+         "grpc://h/"},
+        {"grpcs://h", "grpcs", NUL_FIELD, NUL_FIELD, "h", 443, 0, NUL_FIELD, NUL_FIELD, 0,
+         "grpcs://h"},
+        {"GRPC://[::1]:9000/my.pkg.Svc", "grpc", NUL_FIELD, NUL_FIELD, "::1", 9000, 1, NUL_FIELD,
+         "my.pkg.Svc", 0, "GRPC://[::1]:9000/my.pkg.Svc"},
+        {"grpcs://h:8443/a%20b%2Fc", "grpcs", NUL_FIELD, NUL_FIELD, "h", 8443, 0, NUL_FIELD,
+         "a b/c", 0, "grpcs://h:8443/a%20b%2Fc"},
     };
     return cr_make_param_array(struct url_ok_case, cases, sizeof(cases) / sizeof(cases[0]));
 }
@@ -305,6 +316,12 @@ ParameterizedTestParameters(url, rejects_bad_urls)
         {"http://u%00@h/", "bad percent-escape in user"},
         {"http://u:p%4@h/", "bad percent-escape in password"},
         {"mysql://u:p@h/db?foo=1", "unknown mysql option \"foo\""},
+        {"grpc://u:p@h", "a grpc URL takes no user or password"},
+        {"grpc://h/a/b", "bad service name (it contains \"/\")"},
+        {"grpc://h/a%zz", "bad percent-escape in service"},
+        {"grpc://h/a%00", "bad percent-escape in service"},
+        {"grpc://h/svc?x=1", "unknown grpc option \"x\""},
+        {"grpcs://h:0/", "bad port \"0\""},
         {"mysql://u:p@h/db?ssl-mode=sometimes", "bad ssl-mode \"sometimes\""},
         {"mysql://u:p@h/db?query=", "mysql option \"query\" needs a value"},
         {"mysql://u:p@h/db?socket", "mysql option \"socket\" needs a value"},
@@ -512,6 +529,40 @@ Test(url, schemes_map_to_one_kind_each)
         cr_assert_eq(u.scheme->tls, strcmp(cases[i][1], "https") == 0, "%s", cases[i][0]);
         url_free(&u);
     }
+}
+
+/* grpc:// is h2c on gRPC's customary 50051; grpcs:// is TLS on 443, where a load balancer or an
+ * ingress in front of a gRPC service listens. */
+Test(url, grpc_schemes_default_ports_and_tls)
+{
+    static const struct {
+        const char *in;
+        int port, tls;
+    } cases[] = {{"grpc://h", 50051, 0}, {"grpcs://h", 443, 1}, {"grpcs://h:50052", 50052, 1}};
+    char err[ERRLEN];
+    struct url u;
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        cr_assert_eq(url_parse(cases[i].in, &u, err, sizeof(err)), 0, "%s", err);
+        cr_assert_str_eq(u.kind->name, "grpc");
+        cr_assert_eq(u.port, cases[i].port, "%s", cases[i].in);
+        cr_assert_eq(u.scheme->tls, cases[i].tls, "%s", cases[i].in);
+        url_free(&u);
+    }
+}
+
+Test(url, grpc_service_name_is_bounded)
+{
+    char in[1200], err[ERRLEN];
+    struct url u;
+
+    snprintf(in, sizeof(in), "grpc://h/%01100d", 0);
+    cr_assert_eq(url_parse(in, &u, err, sizeof(err)), -1);
+    cr_assert(strstr(err, "service name longer than 1024 bytes"), "%s", err);
+    snprintf(in, sizeof(in), "grpc://h/%01024d", 0);
+    cr_assert_eq(url_parse(in, &u, err, sizeof(err)), 0, "%s", err);
+    cr_assert_eq(strlen(u.db), 1024);
+    url_free(&u);
 }
 
 Test(url, config_key_overrides_the_url_option)
