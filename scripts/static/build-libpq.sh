@@ -32,8 +32,11 @@ echo "static: configuring libpq ($(cat "$src/.debian-source" 2>/dev/null || echo
     --with-system-tzdata=/usr/share/zoneinfo \
     --with-pgport=5432) >"$build/configure.log" 2>&1 || { tail -40 "$build/configure.log" >&2; exit 1; }
 echo "static: building libpq" >&2
-# libpq's own Makefile builds the generated headers, src/port and src/common it needs.
-make "$jobs" -C "$build/src/interfaces/libpq" all-static-lib >"$build/make.log" 2>&1 ||
+# The generated headers first (utils/errcodes.h and friends): src/port and src/common, which
+# libpq's Makefile builds, include them, and under a parallel make nothing orders the two.
+make -C "$build/src/backend" generated-headers >"$build/make.log" 2>&1 ||
+    { tail -40 "$build/make.log" >&2; exit 1; }
+make "$jobs" -C "$build/src/interfaces/libpq" all-static-lib >>"$build/make.log" 2>&1 ||
     { tail -40 "$build/make.log" >&2; exit 1; }
 make "$jobs" -C "$build/src/common" libpgcommon_shlib.a >>"$build/make.log" 2>&1 &&
     make "$jobs" -C "$build/src/port" libpgport_shlib.a >>"$build/make.log" 2>&1 ||
