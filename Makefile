@@ -8,10 +8,11 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpoi
            -Wcast-qual -Werror
 CFLAGS  ?= -O2 -g
 # Recursive (=) on purpose: pkg-config runs when a rule needs it, after deps-* installed it.
-PKGS_PC  = libcurl libmariadb hiredis libcares yaml-0.1 openssl
+PKGS_PC  = libcurl libmariadb libcares yaml-0.1 openssl
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN)
-PCFLAGS  = $(shell pkg-config --cflags $(PKGS_PC) 2>/dev/null)
-LIBS     = -lev $(shell pkg-config --libs $(PKGS_PC) 2>/dev/null) -lm
+# hiredis (>= 1.0, with TLS) is built under build/ and linked statically: mk/hiredis.mk.
+PCFLAGS  = $(HIREDIS_CFLAGS) $(shell pkg-config --cflags $(PKGS_PC) 2>/dev/null)
+LIBS     = -lev $(HIREDIS_LIBS) $(shell pkg-config --libs $(PKGS_PC) 2>/dev/null) -lm
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 SRCS      := $(wildcard probe/*.c)
@@ -28,7 +29,7 @@ INTG_SRCS := $(wildcard tests/integration/*.c) $(HARNESS_SRCS) probe/text.c
 HELPERS   := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/helpers/*.c))
 
 # Debian packages each target needs; `make deps-*` installs the missing ones when run as root.
-PKGS_BUILD := gcc make pkg-config libev-dev libcurl4-openssl-dev libmariadb-dev libhiredis-dev \
+PKGS_BUILD := gcc make pkg-config libev-dev libcurl4-openssl-dev libmariadb-dev \
               libc-ares-dev libyaml-dev libssl-dev ca-certificates
 PKGS_TEST  := $(PKGS_BUILD) libcriterion-dev redis-server mariadb-server openssl procps iproute2
 PKGS_RUN   := $(PKGS_BUILD) redis-server mariadb-server openssl
@@ -109,6 +110,7 @@ clean:
 -include $(OBJS:.o=.d) $(ASAN_OBJS:.o=.d)
 
 # Issue-specific rules live in their own fragments.
+-include mk/hiredis.mk
 -include mk/static.mk
 -include mk/image.mk
 -include mk/configs.mk

@@ -11,11 +11,11 @@ STATIC_DIR     := $(BUILD)/static
 STATIC_PREFIX  := $(STATIC_DIR)/prefix
 STATIC_OPT     := -Os -ffunction-sections -fdata-sections
 STATIC_CFLAGS  := -std=c11 -D_GNU_SOURCE $(WARN) $(STATIC_OPT) \
-                  -I$(STATIC_PREFIX)/include -I$(STATIC_PREFIX)/include/mariadb
+                  -I$(STATIC_PREFIX)/include -I$(STATIC_PREFIX)/include/mariadb $(HIREDIS_CFLAGS)
 STATIC_OBJS    := $(SRCS:probe/%.c=$(STATIC_DIR)/obj/%.o) $(STATIC_DIR)/obj/ssl_defaults.o
 STATIC_CURL    := $(STATIC_PREFIX)/lib/libcurl.a
 STATIC_MARIADB := $(STATIC_PREFIX)/lib/libmariadbclient.a
-STATIC_LIBS    := $(STATIC_CURL) $(STATIC_MARIADB) -lhiredis -lev -lcares -lyaml -lssl -lcrypto \
+STATIC_LIBS    := $(STATIC_CURL) $(STATIC_MARIADB) $(HIREDIS_LIBS) -lev -lcares -lyaml -lssl -lcrypto \
                   -lz -lm -lpthread
 # --wrap: OpenSSL's default CA file is Debian's real path (scripts/static/ssl_defaults.c).
 STATIC_LDFLAGS := -static -Wl,--gc-sections -Wl,-O1 \
@@ -27,8 +27,8 @@ STATIC_LDFLAGS := -static -Wl,--gc-sections -Wl,-O1 \
 # in an empty root). Any other function glibc warns about is still shown.
 STATIC_LINK_OK := getaddrinfo|gethostbyname|getservbyname|getservbyport_r|getpwuid|dlopen
 
-PKGS_STATIC      := gcc make libc6-dev libev-dev libc-ares-dev libyaml-dev libhiredis-dev \
-                    libssl-dev zlib1g-dev ca-certificates dpkg-dev cmake xz-utils binutils
+PKGS_STATIC      := gcc make libc6-dev libev-dev libc-ares-dev libyaml-dev libssl-dev \
+                    zlib1g-dev ca-certificates dpkg-dev cmake xz-utils binutils
 PKGS_STATIC_TEST := $(sort $(PKGS_STATIC) $(PKGS_BUILD) file redis-server mariadb-server \
                     openssl iproute2)
 
@@ -58,7 +58,7 @@ $(STATIC_MARIADB): $(STATIC_DIR)/src/libmariadb/.debian-source scripts/static/bu
 	  $(STATIC_PREFIX)
 
 # Headers come from the libraries built above, never from Debian's -dev packages.
-$(STATIC_DIR)/obj/%.o: probe/%.c | $(STATIC_CURL) $(STATIC_MARIADB)
+$(STATIC_DIR)/obj/%.o: probe/%.c | $(STATIC_CURL) $(STATIC_MARIADB) $(HIREDIS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(STATIC_CFLAGS) -MMD -MP -c $< -o $@
 
@@ -67,7 +67,7 @@ $(STATIC_DIR)/obj/ssl_defaults.o: scripts/static/ssl_defaults.c | deps-static
 	$(CC) $(STATIC_CFLAGS) -c $< -o $@
 
 # Kept unstripped for `nm` (test-static checks which MySQL plugins are in) and size analysis.
-$(STATIC_DIR)/probe-static.unstripped: $(STATIC_OBJS) $(STATIC_CURL) $(STATIC_MARIADB)
+$(STATIC_DIR)/probe-static.unstripped: $(STATIC_OBJS) $(STATIC_CURL) $(STATIC_MARIADB) $(HIREDIS_STAMP)
 	$(CC) $(STATIC_OPT) $(STATIC_LDFLAGS) -o $@ $(STATIC_OBJS) $(STATIC_LIBS) 2>$@.log; \
 	  rc=$$?; awk -v ok='$(STATIC_LINK_OK)' -f scripts/static/link-warnings.awk $@.log >&2; exit $$rc
 

@@ -15,6 +15,7 @@
 #include "buf.h"
 #include "check.h"
 #include "json.h"
+#include "tls.h"
 #include "run.h"
 #include "text.h"
 #include "version.h"
@@ -727,10 +728,7 @@ http_describe(const struct target *t, struct buf *out)
         json_add_cstr(out, line);
         buf_adds(out, "\n");
     }
-    if (t->insecure)
-        buf_adds(out, "    insecure: true\n");
-    if (t->cacert != NULL)
-        buf_addf(out, "    cacert: %s\n", t->cacert);
+    tls_describe(t, out);
 }
 
 static const struct kind_scheme http_schemes[] = {

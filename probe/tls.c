@@ -12,6 +12,7 @@
 #include <openssl/crypto.h>
 #include <openssl/ssl.h>
 
+#include "buf.h"
 #include "tls.h"
 
 void
@@ -37,4 +38,13 @@ tls_preinit(const struct target *targets, size_t n)
                          OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS | OPENSSL_INIT_NO_LOAD_SSL_STRINGS |
                          OPENSSL_INIT_NO_ADD_ALL_CIPHERS | OPENSSL_INIT_NO_ADD_ALL_DIGESTS,
                      NULL);
+}
+
+void
+tls_describe(const struct target *t, struct buf *out)
+{
+    if (t->insecure)
+        buf_adds(out, "    insecure: true\n");
+    if (t->cacert != NULL)
+        buf_addf(out, "    cacert: %s\n", t->cacert);
 }
