@@ -51,8 +51,8 @@ struct harness_proc {
     char dir[HARNESS_PATH]; /* mkdtemp'd, "" when none; removed on stop */
 };
 
-/* A throwaway CA, a server certificate it signed (SAN IP:127.0.0.1, IP:::1, DNS:localhost)
- * and an unrelated self-signed certificate for the same names. */
+/* A throwaway CA, a server certificate it signed (SAN IP:127.0.0.1, IP:::1, DNS:localhost),
+ * an unrelated self-signed certificate for the same names, and two bad ones from the CA. */
 struct harness_pki {
     char dir[HARNESS_PATH];
     char ca[HARNESS_PATH];
@@ -60,6 +60,10 @@ struct harness_pki {
     char key[HARNESS_PATH];
     char self_cert[HARNESS_PATH];
     char self_key[HARNESS_PATH];
+    /* Signed by the CA with the server's key: one that expired yesterday (same names), one
+     * for DNS:other.example only. */
+    char expired_cert[HARNESS_PATH];
+    char wrong_cert[HARNESS_PATH];
 };
 
 struct harness_redis {
@@ -71,6 +75,11 @@ struct harness_redis {
     int master_port;
     /* Set before start, or NULL: more lines for redis.conf, appended last (they win). */
     const char *extra_conf;
+    /* Set before start, or NULL: a TLS port too (tls_port, set by start) with this certificate
+     * and key; clients are not asked for certificates. The plain port stays. */
+    const char *tls_cert;
+    const char *tls_key;
+    int tls_port;
     double start_ms;
 };
 

@@ -20,6 +20,10 @@ static const char openssl_cnf[] = "[req]\n"
                                   "subjectAltName = IP:127.0.0.1, IP:::1, DNS:localhost\n"
                                   "subjectKeyIdentifier = hash\n"
                                   "authorityKeyIdentifier = keyid\n"
+                                  "[wrong_ext]\n"
+                                  "basicConstraints = critical, CA:FALSE\n"
+                                  "extendedKeyUsage = serverAuth\n"
+                                  "subjectAltName = DNS:other.example\n"
                                   "[self_ext]\n"
                                   "basicConstraints = critical, CA:FALSE\n"
                                   "keyUsage = critical, digitalSignature, keyEncipherment\n"
@@ -46,6 +50,8 @@ harness_pki_create(struct harness_pki *pki, char *err, size_t errlen)
     harness_pathf(pki->key, sizeof(pki->key), "%s/server.key", pki->dir);
     harness_pathf(pki->self_cert, sizeof(pki->self_cert), "%s/self.pem", pki->dir);
     harness_pathf(pki->self_key, sizeof(pki->self_key), "%s/self.key", pki->dir);
+    harness_pathf(pki->expired_cert, sizeof(pki->expired_cert), "%s/expired.pem", pki->dir);
+    harness_pathf(pki->wrong_cert, sizeof(pki->wrong_cert), "%s/wrong.pem", pki->dir);
     if (harness_write_file(cnf, openssl_cnf, err, errlen) == -1)
         goto fail;
     {
@@ -99,9 +105,18 @@ harness_pki_create(struct harness_pki *pki, char *err, size_t errlen)
             "self.pem",      "-days",   "3",        "-subj",
             "/CN=127.0.0.1", "-config", cnf,        "-extensions",
             "self_ext",      NULL};
-        const char *const *steps[] = {ca, req, sign, self};
+        /* -days -1: valid until a day before it was made. */
+        const char *const expired[] = {
+            "openssl",     "x509",     "-req",        "-in",         "server.csr", "-CA", "ca.pem",
+            "-CAkey",      "ca.key",   "-set_serial", "4243",        "-days",      "-1",  "-out",
+            "expired.pem", "-extfile", cnf,           "-extensions", "server_ext", NULL};
+        const char *const wrong[] = {
+            "openssl",   "x509",     "-req",        "-in",         "server.csr", "-CA", "ca.pem",
+            "-CAkey",    "ca.key",   "-set_serial", "4244",        "-days",      "3",   "-out",
+            "wrong.pem", "-extfile", cnf,           "-extensions", "wrong_ext",  NULL};
+        const char *const *steps[] = {ca, req, sign, self, expired, wrong};
 
-        for (i = 0; i < 4; i++) {
+        for (i = 0; i < 6; i++) {
             if (harness_run_logged(steps[i], pki->dir, log_path, 20000, err, errlen) == -1)
                 goto fail;
         }

@@ -86,6 +86,13 @@ ParameterizedTestParameters(url, parses_valid_urls)
          "redis://h/"},
         {"redis://[::1]:6380/15", "redis", NUL_FIELD, NUL_FIELD, "::1", 6380, 1, NUL_FIELD,
          NUL_FIELD, 15, "redis://[::1]:6380/15"},
+        {"rediss://:pw@master.abc.cache.amazonaws.com:6379", "rediss", NUL_FIELD, "pw",
+         "master.abc.cache.amazonaws.com", 6379, 0, NUL_FIELD, NUL_FIELD, 0,
+         "rediss://:***@master.abc.cache.amazonaws.com:6379"},
+        {"rediss://app:pw@h/2", "rediss", "app", "pw", "h", 6379, 0, NUL_FIELD, NUL_FIELD, 2,
+         "rediss://app:***@h/2"},
+        {"REDISS://[::1]", "rediss", NUL_FIELD, NUL_FIELD, "::1", 6379, 1, NUL_FIELD, NUL_FIELD, 0,
+         "REDISS://[::1]"},
     };
     return cr_make_param_array(struct url_ok_case, cases, sizeof(cases) / sizeof(cases[0]));
 }
@@ -313,6 +320,9 @@ ParameterizedTestParameters(url, rejects_bad_urls)
         {"redis://h/1?role=boss", "bad role \"boss\""},
         {"redis://h?db=1", "unknown redis option \"db\""},
         {"redis://h?role=master&role=replica", "given twice"},
+        {"rediss://pass@h", "needs a ':'"},
+        {"rediss://h/x", "bad redis db \"x\""},
+        {"rediss://h?tls=1", "unknown redis option \"tls\""},
         {"redis://:pa/ss@h", "\"@\" after the host"},
         {"mysql://u:pa/ss@h/db", "\"@\" after the host"},
     };
@@ -372,6 +382,7 @@ ParameterizedTestParameters(url, errors_never_contain_the_password)
         {"redis://:S3cr3tPw@h/x"},
         {"redis://:S3cr3tPw@h/0?role=boss"},
         {"redis://:S3cr3tPw@h/0?x=1"},
+        {"rediss://:S3cr3tPw@h/0?role=boss"},
         {"redis://:S3cr/3tPw@h"},
         {"redis://:S3cr?3tPw@h"},
         {"redis://u:S3cr3tPw@h:0"},
@@ -477,7 +488,7 @@ Test(url, schemes_map_to_one_kind_each)
     static const char *const cases[][3] = {
         {"http://h/", "http", "http"},   {"https://h/", "https", "http"},
         {"tcp://h:1", "tcp", "tcp"},     {"mysql://u@h", "mysql", "mysql"},
-        {"redis://h", "redis", "redis"},
+        {"redis://h", "redis", "redis"}, {"rediss://h", "rediss", "redis"},
     };
     char err[ERRLEN];
     struct url u;
@@ -486,7 +497,9 @@ Test(url, schemes_map_to_one_kind_each)
         cr_assert_eq(url_parse(cases[i][0], &u, err, sizeof(err)), 0, "%s", err);
         cr_assert_str_eq(u.scheme->name, cases[i][1]);
         cr_assert_str_eq(u.kind->name, cases[i][2]);
-        cr_assert_eq(u.scheme->tls, strcmp(cases[i][1], "https") == 0, "%s", cases[i][0]);
+        cr_assert_eq(u.scheme->tls,
+                     strcmp(cases[i][1], "https") == 0 || strcmp(cases[i][1], "rediss") == 0, "%s",
+                     cases[i][0]);
         url_free(&u);
     }
 }
