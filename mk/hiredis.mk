@@ -36,3 +36,5 @@ $(HIREDIS_STAMP): $(HIREDIS_DIR)/src/.debian-source scripts/static/build-hiredis
 # Every compile of probe (and of the unit tests, which include its headers) waits for the
 # headers; the links take the libraries through the Makefile's LIBS.
 $(OBJS) $(ASAN_OBJS) $(BUILD)/test_unit $(BUILD)/probe $(BUILD)/asan/probe: | $(HIREDIS_STAMP)
+# The fuzz targets that link every kind (mk/fuzz.mk).
+$(BUILD)/fuzz/fuzz_config $(BUILD)/fuzz/fuzz_url: | $(HIREDIS_STAMP)

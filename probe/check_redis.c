@@ -497,7 +497,7 @@ static SSL *
 redis_tls_session(struct check *c)
 {
     struct redis_state *st = c->priv;
-    const char *host = c->t->url.host;
+    char *host = c->t->url.host; /* not const: SSL_set_tlsext_host_name casts it to void * */
     unsigned char bin[16];
     SSL *ssl = SSL_new(st->ssl_ctx);
 
