@@ -44,7 +44,7 @@ struct redis_state {
     /* rediss: a plain-text PING beside a handshake that gets no answer (redis_sniff_cb). */
     ev_timer sniff_timer;
     ev_io sniff_io;
-    int sniff_fd; /* open while sniffing, else -1 */
+    int sniffing; /* the second connection is open: sniff_io.fd */
     int replied;  /* a whole reply came on this connection */
     char last_err[CHECK_MSG_LEN];
     enum check_reason last_reason;
@@ -56,6 +56,7 @@ enum redis_role { ROLE_ANY, ROLE_MASTER, ROLE_REPLICA };
 static const char *const redis_roles[] = {"master", "replica", NULL};
 
 static int redis_connect_next(struct check *c);
+static void redis_sync_phase(struct check *c);
 
 /* Credentials refused, by the command that failed or the error code the server sent. */
 static enum check_reason
@@ -323,9 +324,9 @@ redis_sniff_stop(struct check *c)
 
     ev_timer_stop(c->loop, &st->sniff_timer);
     ev_io_stop(c->loop, &st->sniff_io);
-    if (st->sniff_fd >= 0)
-        close(st->sniff_fd);
-    st->sniff_fd = -1;
+    if (st->sniffing)
+        close(st->sniff_io.fd);
+    st->sniffing = 0;
 }
 
 /*
@@ -344,15 +345,15 @@ redis_sniff_io_cb(struct ev_loop *loop, ev_io *w, int revents)
     (void)loop;
     if (revents & EV_WRITE) {
         ev_io_stop(c->loop, &st->sniff_io);
-        if (send(st->sniff_fd, "PING\r\n", 6, MSG_NOSIGNAL) != 6) {
+        if (send(w->fd, "PING\r\n", 6, MSG_NOSIGNAL) != 6) {
             redis_sniff_stop(c);
             return;
         }
-        ev_io_set(&st->sniff_io, st->sniff_fd, EV_READ);
+        ev_io_set(&st->sniff_io, w->fd, EV_READ);
         ev_io_start(c->loop, &st->sniff_io);
         return;
     }
-    if (recv(st->sniff_fd, &b, 1, 0) < 0 && (errno == EAGAIN || errno == EINTR))
+    if (recv(w->fd, &b, 1, 0) < 0 && (errno == EAGAIN || errno == EINTR))
         return;
     redis_sniff_stop(c);
     if ((b == '+' || b == '-') && c->status == CHECK_PENDING && c->phase == PHASE_TLS)
@@ -366,21 +367,23 @@ redis_sniff_cb(struct ev_loop *loop, ev_timer *w, int revents)
     struct check *c = w->data;
     struct redis_state *st = c->priv;
     const struct net_addr *a = &c->addrs[c->addr_idx];
+    int fd;
 
     (void)loop;
     (void)revents;
+    redis_sync_phase(c); /* a handshake that finished without a reply yet is not stuck */
     if (c->status != CHECK_PENDING || c->phase != PHASE_TLS)
         return;
-    st->sniff_fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (st->sniff_fd < 0)
+    fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
         return;
-    if (connect(st->sniff_fd, (const struct sockaddr *)&a->sa, a->len) < 0 &&
-        errno != EINPROGRESS) {
-        redis_sniff_stop(c);
+    if (connect(fd, (const struct sockaddr *)&a->sa, a->len) < 0 && errno != EINPROGRESS) {
+        close(fd);
         return;
     }
-    ev_io_init(&st->sniff_io, redis_sniff_io_cb, st->sniff_fd, EV_WRITE);
+    ev_io_init(&st->sniff_io, redis_sniff_io_cb, fd, EV_WRITE);
     st->sniff_io.data = c;
+    st->sniffing = 1;
     ev_io_start(c->loop, &st->sniff_io);
 }
 
@@ -441,11 +444,8 @@ redis_disconnect_cb(const redisAsyncContext *ac, int status)
     (void)status;
     if (st == NULL || ac != st->ac)
         return;
-    if (st->c != NULL && st->c->status == CHECK_PENDING && redis_lost_to_tls(st->c, ac)) {
-        st->ac = NULL;
-        st->ssl = NULL;
-        return;
-    }
+    if (st->c != NULL && st->c->status == CHECK_PENDING)
+        redis_lost_to_tls(st->c, ac); /* needs the SSL, so before forgetting it */
     /* hiredis frees the context after this callback returns. */
     st->ac = NULL;
     st->ssl = NULL;
@@ -588,7 +588,6 @@ redis_start(struct check *c)
     struct redis_state *st = c->priv;
 
     st->c = c;
-    st->sniff_fd = -1;
     ev_init(&st->sniff_timer, redis_sniff_cb);
     ev_init(&st->sniff_io, redis_sniff_io_cb);
     if (c->naddrs == 0) {
