@@ -26,7 +26,7 @@ RUN rm -f /etc/apt/apt.conf.d/docker-clean \
 # for the unit tests in the test stage.
 WORKDIR /src
 COPY Makefile ./
-COPY mk/static.mk mk/
+COPY mk/static.mk mk/hiredis.mk mk/
 RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \
     --mount=type=cache,target=/var/lib/apt/lists,sharing=locked \
     apt-get update -qq \
@@ -34,10 +34,12 @@ RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \
  && make deps-build deps-static
 
 FROM base AS build
-# libcurl and MariaDB Connector/C, built from Debian's source packages, depend only on the
-# static build's scripts: their layer stays cached while probe's own sources change.
+# libcurl, MariaDB Connector/C and hiredis (trixie's, for TLS), built from Debian's source
+# packages, depend only on the static build's scripts: their layer stays cached while probe's
+# own sources change.
 COPY scripts/static/ scripts/static/
-RUN make build/static/prefix/lib/libcurl.a build/static/prefix/lib/libmariadbclient.a
+RUN make build/static/prefix/lib/libcurl.a build/static/prefix/lib/libmariadbclient.a \
+    build/hiredis/.built
 COPY probe/ probe/
 RUN make static
 

@@ -8,10 +8,11 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpoi
            -Wcast-qual -Werror
 CFLAGS  ?= -O2 -g
 # Recursive (=) on purpose: pkg-config runs when a rule needs it, after deps-* installed it.
-PKGS_PC  = libcurl libmariadb hiredis libcares yaml-0.1 openssl libpq
+PKGS_PC  = libcurl libmariadb libcares yaml-0.1 openssl libpq
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN)
-PCFLAGS  = $(shell pkg-config --cflags $(PKGS_PC) 2>/dev/null)
-LIBS     = -lev $(shell pkg-config --libs $(PKGS_PC) 2>/dev/null) -lm
+# hiredis (>= 1.0, with TLS) is built under build/ and linked statically: mk/hiredis.mk.
+PCFLAGS  = $(HIREDIS_CFLAGS) $(shell pkg-config --cflags $(PKGS_PC) 2>/dev/null)
+LIBS     = -lev $(HIREDIS_LIBS) $(shell pkg-config --libs $(PKGS_PC) 2>/dev/null) -lm
 SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 SRCS      := $(wildcard probe/*.c)
@@ -29,7 +30,7 @@ HELPERS   := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/he
              $(patsubst tests/helpers/%.py,$(BUILD)/helpers/%.py,$(wildcard tests/helpers/*.py))
 
 # Debian packages each target needs; `make deps-*` installs the missing ones when run as root.
-PKGS_BUILD := gcc make pkg-config libev-dev libcurl4-openssl-dev libmariadb-dev libhiredis-dev \
+PKGS_BUILD := gcc make pkg-config libev-dev libcurl4-openssl-dev libmariadb-dev \
               libc-ares-dev libyaml-dev libssl-dev libpq-dev ca-certificates
 PKGS_TEST  := $(PKGS_BUILD) libcriterion-dev redis-server mariadb-server postgresql openssl procps iproute2 strace
 PKGS_RUN   := $(PKGS_BUILD) redis-server mariadb-server postgresql openssl
@@ -120,6 +121,7 @@ clean:
 -include $(OBJS:.o=.d) $(ASAN_OBJS:.o=.d)
 
 # Issue-specific rules live in their own fragments.
+-include mk/hiredis.mk
 -include mk/static.mk
 -include mk/image.mk
 -include mk/configs.mk

@@ -4,7 +4,8 @@
 #   bench/bench.sh profile   callgrind/perf profile of one-shot checks; writes bench/profile.md
 #   bench/bench.sh wait      probe wait vs a mysqladmin loop: the delay from the dependency
 #                            answering to the command running; writes bench/wait.md
-# Starts nginx (a static /health file), redis-server with a password and mariadbd with a
+# Starts nginx (a static /health file), redis-server with a password (and a TLS port with a
+# throwaway CA's certificate, for rediss:// against `redis-cli --tls`) and mariadbd with a
 # password user on free loopback ports in a temporary directory, and stops them on exit.
 # Environment: BENCH_N rounds (200), BENCH_WARMUP (10), BENCH_WRK wrk settings under load
 # ('-t1 -c32 -d10s': on 2 cores, one for wrk and one for the single-threaded server; -t2 makes
@@ -113,15 +114,36 @@ EOF
     wait_until nginx curl -fsS "$HTTP_URL"
 }
 
+# A CA and a certificate for 127.0.0.1 (IP SAN), for the TLS port.
+make_tls() {
+    local d=$TMP/tls
+    mkdir -p "$d"
+    (cd "$d" &&
+        openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+            -subj /CN=bench-ca -keyout ca.key -out ca.crt &&
+        openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=127.0.0.1 \
+            -keyout srv.key -out srv.csr &&
+        printf 'subjectAltName=IP:127.0.0.1\n' >srv.ext &&
+        openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+            -extfile srv.ext -out srv.crt) >"$d/openssl.log" 2>&1 ||
+        die "openssl: $(tail -3 "$d/openssl.log")"
+}
+
 start_redis() {
     mkdir -p "$TMP/redis"
+    make_tls
     redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --requirepass "$REDIS_PASSWORD" \
-        --save '' --appendonly no --dir "$TMP/redis" --logfile "$TMP/redis/redis.log" &
+        --save '' --appendonly no --dir "$TMP/redis" --logfile "$TMP/redis/redis.log" \
+        --tls-port "$REDISS_PORT" --tls-cert-file "$TMP/tls/srv.crt" \
+        --tls-key-file "$TMP/tls/srv.key" --tls-auth-clients no &
     PIDS+=("$!")
     wait_until redis-server redis_up
 }
 
-redis_up() { [ "$(redis-cli -p "$REDIS_PORT" ping)" = PONG ]; }
+redis_up() {
+    [ "$(redis-cli -p "$REDIS_PORT" ping)" = PONG ] &&
+        [ "$("${REDIS_TLS_CLI[@]}" "$REDISS_PORT" --no-auth-warning ping)" = PONG ]
+}
 
 # As tests/harness.c does it: a fresh datadir, small buffers, an init file for the user.
 start_mariadb() {
@@ -171,13 +193,15 @@ start_postgres() {
 start_servers() {
     HTTP_PORT=$(free_port)
     REDIS_PORT=$(free_port)
+    REDISS_PORT=$(free_port)
     MYSQL_PORT=$(free_port)
     HTTP_URL=http://127.0.0.1:$HTTP_PORT/health
     REDIS_URL="redis://:\${REDIS_PASSWORD}@127.0.0.1:$REDIS_PORT"
+    REDISS_URL="rediss://:\${REDIS_PASSWORD}@127.0.0.1:$REDISS_PORT"
     MYSQL_URL="mysql://$MYSQL_USER:\${MYSQL_PASSWORD}@127.0.0.1:$MYSQL_PORT/$MYSQL_DB"
     PG_PORT=$(free_port)
     PG_URL="postgres://$MYSQL_USER:\${PG_PASSWORD}@127.0.0.1:$PG_PORT/$MYSQL_DB?sslmode=disable"
-    say "-- servers: nginx :$HTTP_PORT, redis :$REDIS_PORT, mariadb :$MYSQL_PORT, postgres :$PG_PORT"
+    say "-- servers: nginx :$HTTP_PORT, redis :$REDIS_PORT (TLS :$REDISS_PORT), mariadb :$MYSQL_PORT, postgres :$PG_PORT"
     start_nginx
     start_redis
     start_mariadb
@@ -188,6 +212,7 @@ start_servers() {
 
 CURL=(curl -fsS -o /dev/null)
 REDIS_CLI=(redis-cli -h 127.0.0.1 -p)
+REDIS_TLS_CLI=(redis-cli --tls --cacert "$TMP/tls/ca.crt" -h 127.0.0.1 -p)
 MYSQLADMIN=(mysqladmin --protocol=tcp -h 127.0.0.1 -u "$MYSQL_USER" -P)
 
 # The runner's arguments: GROUP:NAME COMMAND... separated by ---.
@@ -206,6 +231,10 @@ runner_args() {
         ARGS+=("redis:${b#build/}" "$b" check "$REDIS_URL" ---)
     done
     ARGS+=(redis:redis-cli "${REDIS_CLI[@]}" "$REDIS_PORT" --no-auth-warning ping ---)
+    for b in "$STATIC" "$DYN"; do
+        ARGS+=("rediss:${b#build/}" "$b" check --cacert "$TMP/tls/ca.crt" "$REDISS_URL" ---)
+    done
+    ARGS+=("rediss:redis-cli --tls" "${REDIS_TLS_CLI[@]}" "$REDISS_PORT" --no-auth-warning ping ---)
     for b in "$STATIC" "$DYN"; do
         ARGS+=("mysql:${b#build/}" "$b" check "$MYSQL_URL" ---)
     done
@@ -497,6 +526,7 @@ checks_table() {
           if (!(g[1] in seen)) { seen[g[1]] = 1; order[++ng] = g[1] } }
         END {
             title["http"] = "One HTTP check"; title["redis"] = "One Redis check"
+            title["rediss"] = "One Redis check over TLS (rediss://, verified against a CA file)"
             title["mysql"] = "One MySQL check"; title["postgres"] = "One PostgreSQL check"
             title["three"] = "Three checks (HTTP, MySQL, Redis)"
             title["floor"] = "Process exec floor (ratio to the one HTTP check of probe-static)"
@@ -562,6 +592,9 @@ summary() {
         "$ps" "$(field http:probe 3)" "$cu" "$(field http:wget 3)" "$ch" "$(field http:python3 3)"
     printf '1 Redis check: probe-static %.2f ms, redis-cli %.2f ms, ratio %s\n' "$(field redis:probe-static 3)" \
         "$(field redis:redis-cli 3)" "$(ratio "$(field redis:probe-static 3)" "$(field redis:redis-cli 3)")"
+    printf '1 Redis check over TLS: probe-static %.2f ms, redis-cli --tls %.2f ms, ratio %s\n' \
+        "$(field rediss:probe-static 3)" "$(field 'rediss:redis-cli --tls' 3)" \
+        "$(ratio "$(field rediss:probe-static 3)" "$(field 'rediss:redis-cli --tls' 3)")"
     printf '1 MySQL check: probe-static %.2f ms, mysqladmin %.2f ms (ratio %s), check_mysql %.2f ms (ratio %s)\n' \
         "$(field mysql:probe-static 3)" "$(field mysql:mysqladmin 3)" \
         "$(ratio "$(field mysql:probe-static 3)" "$(field mysql:mysqladmin 3)")" \

@@ -12,14 +12,14 @@ STATIC_DIR     := $(BUILD)/static
 STATIC_PREFIX  := $(STATIC_DIR)/prefix
 STATIC_OPT     := -Os -ffunction-sections -fdata-sections
 STATIC_CFLAGS  := -std=c11 -D_GNU_SOURCE $(WARN) $(STATIC_OPT) \
-                  -I$(STATIC_PREFIX)/include -I$(STATIC_PREFIX)/include/mariadb
+                  -I$(STATIC_PREFIX)/include -I$(STATIC_PREFIX)/include/mariadb $(HIREDIS_CFLAGS)
 STATIC_OBJS    := $(SRCS:probe/%.c=$(STATIC_DIR)/obj/%.o) $(STATIC_DIR)/obj/ssl_defaults.o
 STATIC_CURL    := $(STATIC_PREFIX)/lib/libcurl.a
 STATIC_MARIADB := $(STATIC_PREFIX)/lib/libmariadbclient.a
 STATIC_LIBPQ   := $(STATIC_PREFIX)/lib/libpq.a
 STATIC_LIBS    := $(STATIC_CURL) $(STATIC_MARIADB) $(STATIC_LIBPQ) \
                   $(STATIC_PREFIX)/lib/libpgcommon_shlib.a $(STATIC_PREFIX)/lib/libpgport_shlib.a \
-                  -lhiredis -lev -lcares -lyaml -lnghttp2 -lssl -lcrypto \
+                  $(HIREDIS_LIBS) -lev -lcares -lyaml -lnghttp2 -lssl -lcrypto \
                   -lz -lm -lpthread
 # --wrap: OpenSSL's default CA file is Debian's real path (scripts/static/ssl_defaults.c).
 STATIC_LDFLAGS := -static -Wl,--gc-sections -Wl,-O1 \
@@ -32,7 +32,7 @@ STATIC_LDFLAGS := -static -Wl,--gc-sections -Wl,-O1 \
 # function glibc warns about is still shown.
 STATIC_LINK_OK := getaddrinfo|gethostbyname|getservbyname|getservbyport_r|getpwuid|getpwuid_r|dlopen
 
-PKGS_STATIC      := gcc make libc6-dev libev-dev libc-ares-dev libyaml-dev libhiredis-dev \
+PKGS_STATIC      := gcc make libc6-dev libev-dev libc-ares-dev libyaml-dev \
                     libssl-dev libnghttp2-dev zlib1g-dev ca-certificates dpkg-dev cmake xz-utils binutils
 PKGS_STATIC_TEST := $(sort $(PKGS_STATIC) $(PKGS_BUILD) file redis-server mariadb-server \
                     postgresql openssl iproute2 python3-grpcio)
@@ -72,7 +72,7 @@ $(STATIC_MARIADB): $(STATIC_DIR)/src/libmariadb/.debian-source scripts/static/bu
 	  $(STATIC_PREFIX)
 
 # Headers come from the libraries built above, never from Debian's -dev packages.
-$(STATIC_DIR)/obj/%.o: probe/%.c | $(STATIC_CURL) $(STATIC_MARIADB) $(STATIC_LIBPQ)
+$(STATIC_DIR)/obj/%.o: probe/%.c | $(STATIC_CURL) $(STATIC_MARIADB) $(STATIC_LIBPQ) $(HIREDIS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(STATIC_CFLAGS) -MMD -MP -c $< -o $@
 
@@ -81,7 +81,8 @@ $(STATIC_DIR)/obj/ssl_defaults.o: scripts/static/ssl_defaults.c | deps-static
 	$(CC) $(STATIC_CFLAGS) -c $< -o $@
 
 # Kept unstripped for `nm` (test-static checks which MySQL plugins are in) and size analysis.
-$(STATIC_DIR)/probe-static.unstripped: $(STATIC_OBJS) $(STATIC_CURL) $(STATIC_MARIADB) $(STATIC_LIBPQ)
+$(STATIC_DIR)/probe-static.unstripped: $(STATIC_OBJS) $(STATIC_CURL) $(STATIC_MARIADB) $(STATIC_LIBPQ) \
+                                      $(HIREDIS_STAMP)
 	$(CC) $(STATIC_OPT) $(STATIC_LDFLAGS) -o $@ $(STATIC_OBJS) $(STATIC_LIBS) 2>$@.log; \
 	  rc=$$?; awk -v ok='$(STATIC_LINK_OK)' -f scripts/static/link-warnings.awk $@.log >&2; exit $$rc
 

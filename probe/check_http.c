@@ -13,6 +13,7 @@
 #include "check.h"
 #include "curl_loop.h"
 #include "json.h"
+#include "tls.h"
 #include "run.h"
 #include "text.h"
 
@@ -270,14 +271,7 @@ http_describe(const struct target *t, struct buf *out)
         json_add_cstr(out, line);
         buf_adds(out, "\n");
     }
-    if (t->insecure)
-        buf_adds(out, "    insecure: true\n");
-    if (t->cacert != NULL)
-        buf_addf(out, "    cacert: %s\n", t->cacert);
-    if (t->cert != NULL)
-        buf_addf(out, "    cert: %s\n", t->cert);
-    if (t->key != NULL)
-        buf_addf(out, "    key: %s\n", t->key);
+    tls_describe(t, out);
 }
 
 static const struct kind_scheme http_schemes[] = {

@@ -15,6 +15,7 @@
 #include <openssl/x509.h>
 #include <stdio.h>
 
+#include "buf.h"
 #include "tls.h"
 
 void
@@ -109,4 +110,17 @@ out:
     ERR_clear_error();
     SSL_CTX_free(ctx);
     return rc;
+}
+
+void
+tls_describe(const struct target *t, struct buf *out)
+{
+    if (t->insecure)
+        buf_adds(out, "    insecure: true\n");
+    if (t->cacert != NULL)
+        buf_addf(out, "    cacert: %s\n", t->cacert);
+    if (t->cert != NULL)
+        buf_addf(out, "    cert: %s\n", t->cert);
+    if (t->key != NULL)
+        buf_addf(out, "    key: %s\n", t->key);
 }

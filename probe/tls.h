@@ -13,5 +13,8 @@ void tls_preinit(const struct target *targets, size_t n);
  * certificate file) the way the TLS handshake will, so that a missing, unreadable, mismatched
  * or encrypted key is one error line before any check starts. 0, or -1 with err. */
 int tls_keypair_check(const char *cert, const char *key, char *err, size_t errlen);
+struct buf;
+/* `probe validate`: how a TLS check verifies its peer (insecure, cacert), as YAML lines. */
+void tls_describe(const struct target *t, struct buf *out);
 
 #endif

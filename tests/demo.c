@@ -67,8 +67,9 @@ main(int argc, char **argv)
     struct harness_httpd httpd = {0};
     struct harness_postgres pg = {0};
     struct harness_memcached memcached = {0};
+    struct harness_pki pki;
     char err[HARNESS_ERRLEN], helpers[HARNESS_PATH], web[128], db[256], cache[256], bad[256];
-    char pgdb[256], sessions[128];
+    char pgdb[256], sessions[128], tls[256];
     int first_exit = -1;
     double t0;
 
@@ -82,6 +83,11 @@ main(int argc, char **argv)
     printf("starting throwaway servers on 127.0.0.1 ...\n");
     fflush(stdout);
     t0 = harness_now_ms();
+    /* A test CA for the redis TLS port (rediss://). */
+    if (harness_pki_create(&pki, err, sizeof(err)) == 0) {
+        redis.tls_cert = pki.cert;
+        redis.tls_key = pki.key;
+    }
     if (harness_redis_start(&redis, err, sizeof(err)) != 0 ||
         harness_mysql_start(&mysql, NULL, err, sizeof(err)) != 0 ||
         harness_httpd_start(&httpd, helpers, err, sizeof(err)) != 0 ||
@@ -92,6 +98,9 @@ main(int argc, char **argv)
         return 1;
     }
     printf("  redis-server  127.0.0.1:%d  (requirepass, in %s)\n", redis.port, redis.proc.dir);
+    if (redis.tls_cert != NULL)
+        printf("                TLS on 127.0.0.1:%d (certificate from the CA %s)\n", redis.tls_port,
+               pki.ca);
     printf("  mariadbd      127.0.0.1:%d  (database %s, user %s, in %s)\n", mysql.port,
            HARNESS_MYSQL_DB, HARNESS_MYSQL_USER, mysql.proc.dir);
     printf("  postgres      127.0.0.1:%d  (database %s, user %s, in %s)\n", pg.port, HARNESS_PG_DB,
@@ -108,16 +117,20 @@ main(int argc, char **argv)
              HARNESS_PG_USER, pg.port, HARNESS_PG_DB);
     snprintf(sessions, sizeof(sessions), "sessions=memcached://127.0.0.1:%d", memcached.port);
     snprintf(bad, sizeof(bad), "cache=redis://:not-the-password@127.0.0.1:%d/0", redis.port);
+    snprintf(tls, sizeof(tls), "cache=rediss://:${REDIS_PASSWORD}@localhost:%d/0", redis.tls_port);
     {
         const char *const text[] = {"check", "--timeout", "3s",     web, db,
                                     cache,   pgdb,        sessions, NULL};
         const char *const json[] = {"check", "--timeout", "3s", "--json", web,
                                     db,      cache,       pgdb, sessions, NULL};
         const char *const fail[] = {"check", "--timeout", "3s", web, bad, NULL};
+        const char *const rediss[] = {"check", "--timeout", "3s", "--cacert", pki.ca, tls, NULL};
 
         show("five healthy targets", text, &first_exit);
         show("the same as the health document", json, &first_exit);
         show("a wrong redis password (a failure, exit 1)", fail, &first_exit);
+        if (redis.tls_cert != NULL)
+            show("redis over TLS, verified against the name localhost", rediss, &first_exit);
     }
 
     printf("\nstopping the servers ...\n");

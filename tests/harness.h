@@ -65,7 +65,7 @@ struct harness_proc {
  * one it signed for names only (DNS:localhost, DNS:db.test), an unrelated self-signed
  * certificate for the first one's names, and, for the name checks of MySQL's verify-identity,
  * one whose only SAN is DNS:db.test (db_), one for DNS:other.test (other_) and one for
- * IP:127.0.0.1 alone (ip_). */
+ * IP:127.0.0.1 alone (ip_); and two bad ones: expired_, wrong_ (DNS:other.example). */
 struct harness_pki {
     char dir[HARNESS_PATH];
     char ca[HARNESS_PATH];
@@ -85,6 +85,10 @@ struct harness_pki {
     char other_key[HARNESS_PATH];
     char ip_cert[HARNESS_PATH];
     char ip_key[HARNESS_PATH];
+    /* Signed by the CA with the server's key: one that expired yesterday (same names), one
+     * for DNS:other.example only. */
+    char expired_cert[HARNESS_PATH];
+    char wrong_cert[HARNESS_PATH];
 };
 
 struct harness_redis {
@@ -99,6 +103,11 @@ struct harness_redis {
     /* Set before start, or 0: the port to listen on (a test that points a probe at a server
      * before it exists), else a free one. */
     int want_port;
+    /* Set before start, or NULL: a TLS port too (tls_port, set by start) with this certificate
+     * and key; clients are not asked for certificates. The plain port stays. */
+    const char *tls_cert;
+    const char *tls_key;
+    int tls_port;
     double start_ms;
 };
 

@@ -31,6 +31,10 @@ static const char openssl_cnf[] = "[req]\n"
                                   "subjectAltName = DNS:localhost, DNS:db.test\n"
                                   "subjectKeyIdentifier = hash\n"
                                   "authorityKeyIdentifier = keyid\n"
+                                  "[wrong_ext]\n"
+                                  "basicConstraints = critical, CA:FALSE\n"
+                                  "extendedKeyUsage = serverAuth\n"
+                                  "subjectAltName = DNS:other.example\n"
                                   "[self_ext]\n"
                                   "basicConstraints = critical, CA:FALSE\n"
                                   "keyUsage = critical, digitalSignature, keyEncipherment\n"
@@ -108,6 +112,8 @@ harness_pki_create(struct harness_pki *pki, char *err, size_t errlen)
     harness_pathf(pki->other_key, sizeof(pki->other_key), "%s/other.key", pki->dir);
     harness_pathf(pki->ip_cert, sizeof(pki->ip_cert), "%s/ip.pem", pki->dir);
     harness_pathf(pki->ip_key, sizeof(pki->ip_key), "%s/ip.key", pki->dir);
+    harness_pathf(pki->expired_cert, sizeof(pki->expired_cert), "%s/expired.pem", pki->dir);
+    harness_pathf(pki->wrong_cert, sizeof(pki->wrong_cert), "%s/wrong.pem", pki->dir);
     if (harness_write_file(cnf, openssl_cnf, err, errlen) == -1)
         goto fail;
     {
@@ -159,6 +165,22 @@ harness_pki_create(struct harness_pki *pki, char *err, size_t errlen)
                   errlen) == -1 ||
         pki_issue(pki->dir, cnf, "ip", "/CN=probe test ip", "4352", "ip_ext", err, errlen) == -1)
         goto fail;
+    {
+        /* With the server's key (server.csr): one expired (-days -1: valid until a day before
+         * it was made), one for another name. */
+        const char *const expired[] = {
+            "openssl",     "x509",     "-req",        "-in",         "server.csr", "-CA", "ca.pem",
+            "-CAkey",      "ca.key",   "-set_serial", "4243",        "-days",      "-1",  "-out",
+            "expired.pem", "-extfile", cnf,           "-extensions", "server_ext", NULL};
+        const char *const wrong[] = {
+            "openssl",   "x509",     "-req",        "-in",         "server.csr", "-CA", "ca.pem",
+            "-CAkey",    "ca.key",   "-set_serial", "4244",        "-days",      "3",   "-out",
+            "wrong.pem", "-extfile", cnf,           "-extensions", "wrong_ext",  NULL};
+
+        if (harness_run_logged(expired, pki->dir, log_path, 20000, err, errlen) == -1 ||
+            harness_run_logged(wrong, pki->dir, log_path, 20000, err, errlen) == -1)
+            goto fail;
+    }
     return 0;
 fail:
     harness_pki_remove(pki);

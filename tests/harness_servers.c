@@ -191,6 +191,16 @@ redis_try_start(struct harness_redis *r, char *err, size_t errlen)
                  "replica-serve-stale-data no\n",
                  -r->master_port);
     n = strlen(conf);
+    if (r->tls_cert != NULL && r->tls_key != NULL && n < sizeof(conf)) {
+        r->tls_port = harness_free_port();
+        snprintf(conf + n, sizeof(conf) - n,
+                 "tls-port %d\n"
+                 "tls-cert-file %s\n"
+                 "tls-key-file %s\n"
+                 "tls-auth-clients no\n",
+                 r->tls_port, r->tls_cert, r->tls_key);
+        n = strlen(conf);
+    }
     if (r->extra_conf != NULL && n < sizeof(conf))
         snprintf(conf + n, sizeof(conf) - n, "%s\n", r->extra_conf);
     snprintf(path, sizeof(path), "%s/redis.conf", r->proc.dir);

@@ -5,6 +5,11 @@
 # DEST; with SUBDIR, only that directory of it is kept (libmariadb/ of the mariadb package).
 # DEST/.debian-source records the package and version.
 #
+# FETCH_SUITE=CODENAME (e.g. trixie) takes the package from that release instead of the
+# machine's own: the deb-src copies name CODENAME wherever the system's entries name its own
+# release (bookworm-updates becomes trixie-updates), same mirrors and keys. Give such a fetch
+# its own WORK, since the lists under WORK/apt are then that release's.
+#
 # apt runs with a private configuration under WORK/apt: a deb-src copy of the system's own
 # entries (whatever mirror, suites and keys the machine uses; no address is written here),
 # private lists and no caches. The system's apt configuration is not touched, so this needs
@@ -18,6 +23,7 @@ pkg=$2
 dest=$3
 subdir=${4:-}
 apt="$work/apt"
+suite=${FETCH_SUITE:-}
 
 note() { printf 'static: %s\n' "$*" >&2; }
 
@@ -49,6 +55,13 @@ write_sources() {
                  if (keep) printf "%s\n", out
              }' "$f" >"$apt/sources.list.d/src$n.sources"
     done
+    if [ -n "$suite" ]; then
+        own=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+        [ -n "$own" ] || { echo "static: no VERSION_CODENAME in /etc/os-release" >&2; exit 1; }
+        for f in "$apt"/sources.list.d/*; do
+            sed -i "/^[[:space:]]*#/!s/\\b$own\\b/$suite/g" "$f"
+        done
+    fi
     cat >"$apt/apt.conf" <<EOF
 Dir::Etc::SourceList "$apt/sources.list";
 Dir::Etc::SourceParts "$apt/sources.list.d";

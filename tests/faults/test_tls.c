@@ -205,8 +205,10 @@ Test(tls, wrong_name_passes_with_insecure, .init = tls_certs, .fini = tls_cleanu
 }
 
 /* The kernel completes the TCP handshake into the backlog of a socket nobody accepts from:
- * the ClientHello is never answered. */
-Test(tls, handshake_that_never_completes_fails_at_deadline_with_tls_phase, .timeout = 20)
+ * the ClientHello is never answered. scheme://127.0.0.1:PORT/ against such a peer, with the
+ * check named name, ends at the deadline in phase tls. */
+static void
+tls_stall(const char *scheme, const char *name)
 {
     struct sockaddr_in sa = {.sin_family = AF_INET};
     socklen_t sl = sizeof(sa);
@@ -219,11 +221,23 @@ Test(tls, handshake_that_never_completes_fails_at_deadline_with_tls_phase, .time
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     cr_assert(bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 && listen(fd, 16) == 0);
     cr_assert(getsockname(fd, (struct sockaddr *)&sa, &sl) == 0);
-    snprintf(url, sizeof(url), "https://127.0.0.1:%d/", ntohs(sa.sin_port));
+    snprintf(url, sizeof(url), "%s://127.0.0.1:%d/", scheme, ntohs(sa.sin_port));
     argv[4] = url;
     flt_run(&r, argv, 0);
-    flt_assert_fail(&r, "https", "\\(tls\\)", FLT_T_MS + FLT_SLACK_MS);
+    flt_assert_fail(&r, name, "\\(tls\\)", FLT_T_MS + FLT_SLACK_MS);
     cr_assert(r.elapsed_ms >= FLT_T_MS - 50, "failed after %.1f ms, before the deadline",
               r.elapsed_ms);
     close(fd);
+}
+
+Test(tls, handshake_that_never_completes_fails_at_deadline_with_tls_phase, .timeout = 20)
+{
+    tls_stall("https", "https");
+}
+
+/* rediss: the plain PING that tells a plain Redis port apart gets no answer either, so the
+ * handshake keeps the deadline. */
+Test(tls, rediss_handshake_that_never_completes_fails_at_deadline_with_tls_phase, .timeout = 20)
+{
+    tls_stall("rediss", "rediss");
 }

@@ -111,9 +111,11 @@ pt_parse_line(const char *line, struct pt_line *l)
     if (nf < 2)
         return -1;
     pt_copy_field(l->target, sizeof(l->target), fields[0], (size_t)(fend[0] - fields[0]));
-    pt_copy_field(l->time, sizeof(l->time), fields[nf - 1], (size_t)(fend[nf - 1] - fields[nf - 1]));
+    pt_copy_field(l->time, sizeof(l->time), fields[nf - 1],
+                  (size_t)(fend[nf - 1] - fields[nf - 1]));
     if (nf > 2)
-        pt_copy_field(l->message, sizeof(l->message), fields[1], (size_t)(fend[nf - 2] - fields[1]));
+        pt_copy_field(l->message, sizeof(l->message), fields[1],
+                      (size_t)(fend[nf - 2] - fields[1]));
     return 0;
 }
 

@@ -10,6 +10,9 @@
  *   PT_REDIS_PORT         redis master (requirepass + ACL users, see harness.h)
  *   PT_REDIS_REPLICA_PORT a replica of it, link up
  *   PT_REDIS_ORPHAN_PORT  a replica of a closed port, link down
+ *   PT_REDIS_TLS_PORT     the master's TLS port (certificate from PT_HTTPS_CA)
+ *   PT_REDIS_EXPIRED_PORT, PT_REDIS_WRONG_PORT  TLS ports of two more masters, with an expired
+ *                         certificate and one for DNS:other.example only
  *   PT_MYSQL_PORT, PT_MYSQL_SOCKET  mariadbd with database app and the users of harness.h
  *   PT_MYSQL_TLS=1|0      the server has TLS with PT_HTTPS_CA
  *   PT_ED25519=1|0        the ed25519 user exists
@@ -34,7 +37,7 @@
 
 static struct harness_pki pki;
 static struct harness_mysql mysql;
-static struct harness_redis redis, redis_replica, redis_orphan;
+static struct harness_redis redis, redis_replica, redis_orphan, redis_expired, redis_wrong;
 static struct harness_httpd httpd;
 static struct harness_https https, https_self, https_mtls;
 static struct harness_postgres pg, pg_tls, pg_standby, pg_cold;
@@ -85,16 +88,37 @@ start_http(void)
         setup_failed(err);
 }
 
+/* A master with a TLS port whose certificate is cert (the server's key). */
+static void
+start_redis_tls(struct harness_redis *r, const char *cert, const char *env)
+{
+    char err[HARNESS_ERRLEN];
+
+    r->tls_cert = cert;
+    r->tls_key = pki.key;
+    if (harness_redis_start(r, err, sizeof(err)) == 0)
+        export_int(env, r->tls_port);
+    else
+        setup_failed(err);
+}
+
 static void
 start_redis(void)
 {
     char err[HARNESS_ERRLEN];
+
+    if (pki.dir[0] != '\0') {
+        redis.tls_cert = pki.cert;
+        redis.tls_key = pki.key;
+    }
 
     if (harness_redis_start(&redis, err, sizeof(err)) != 0) {
         setup_failed(err);
         return;
     }
     export_int("PT_REDIS_PORT", redis.port);
+    if (redis.tls_cert != NULL)
+        export_int("PT_REDIS_TLS_PORT", redis.tls_port);
     redis_replica.master_port = redis.port;
     if (harness_redis_start(&redis_replica, err, sizeof(err)) == 0)
         export_int("PT_REDIS_REPLICA_PORT", redis_replica.port);
@@ -105,6 +129,10 @@ start_redis(void)
         export_int("PT_REDIS_ORPHAN_PORT", redis_orphan.port);
     else
         setup_failed(err);
+    if (pki.dir[0] == '\0')
+        return;
+    start_redis_tls(&redis_expired, pki.expired_cert, "PT_REDIS_EXPIRED_PORT");
+    start_redis_tls(&redis_wrong, pki.wrong_cert, "PT_REDIS_WRONG_PORT");
 }
 
 static void

@@ -27,6 +27,10 @@ ParameterizedTestParameters(reasons, every_kind_names_its_failure)
         {"redis_auth", "redis://:wrong@127.0.0.1:%d", "PT_REDIS_PORT", "auth", ""},
         {"redis_acl_auth", "redis://alice:wrong@127.0.0.1:%d", "PT_REDIS_PORT", "auth", ""},
         {"redis_noauth", "redis://127.0.0.1:%d", "PT_REDIS_PORT", "auth", ""},
+        {"rediss_auth", "rediss://:wrong@localhost:%d", "PT_REDIS_TLS_PORT", "auth", ""},
+        /* certificates (rediss checks get --cacert with the test CA) */
+        {"rediss_expired", "rediss://localhost:%d", "PT_REDIS_EXPIRED_PORT", "tls", ""},
+        {"rediss_wrong_name", "rediss://localhost:%d", "PT_REDIS_WRONG_PORT", "tls", ""},
         {"mysql_no_db",
          "mysql://" HARNESS_MYSQL_USER ":" HARNESS_MYSQL_PASSWORD "@127.0.0.1:%d/nosuchdb",
          "PT_MYSQL_PORT", "auth", ""},
@@ -51,6 +55,7 @@ ParameterizedTestParameters(reasons, every_kind_names_its_failure)
         {"memcached_timeout", "memcached://127.0.0.1:%d", "silent", "timeout", "response"},
         {"grpc_timeout", "grpc://127.0.0.1:%d", "silent", "timeout", "response"},
         {"grpcs_timeout", "grpcs://127.0.0.1:%d", "silent", "timeout", "tls"},
+        {"rediss_timeout", "rediss://127.0.0.1:%d", "silent", "timeout", "tls"},
         /* bad status, wrong role */
         {"http_status", "http://127.0.0.1:%d/503", "PT_HTTP_PORT", "status", ""},
         {"redis_role", "redis://:" HARNESS_REDIS_PASSWORD "@127.0.0.1:%d?role=replica",
@@ -97,6 +102,9 @@ ParameterizedTestParameters(reasons, every_kind_names_its_failure)
         {"memcached_is_redis", "memcached://127.0.0.1:%d", "PT_REDIS_PORT", "protocol", ""},
         {"grpc_is_http1", "grpc://127.0.0.1:%d", "PT_HTTP_PORT", "protocol", ""},
         {"grpc_is_mysql", "grpc://127.0.0.1:%d", "PT_MYSQL_PORT", "protocol", ""},
+        {"rediss_to_plain_port", "rediss://127.0.0.1:%d", "PT_REDIS_PORT", "protocol", ""},
+        /* closed before any reply: what a TLS-only port does to plain text */
+        {"redis_to_tls_port", "redis://127.0.0.1:%d", "PT_REDIS_TLS_PORT", "connect", ""},
         /* over a cap */
         {"http_body_cap", "http://127.0.0.1:%d/big", "PT_HTTP_PORT", "limit", ""},
     };
@@ -123,6 +131,10 @@ ParameterizedTest(struct reason_case *c, reasons, every_kind_names_its_failure, 
     if (strcmp(c->name, "http_body_cap") == 0) {
         argv[5] = "--expect-body";
         argv[6] = "never-there";
+    }
+    if (strncmp(c->name, "rediss", 6) == 0) {
+        argv[5] = "--cacert";
+        argv[6] = pt_env("PT_HTTPS_CA");
     }
     pt_run(&r, argv, NULL);
     if (fd >= 0)

@@ -10,10 +10,11 @@
 # The root holds only /probe, /etc/hosts, /etc/resolv.conf and /etc/ssl/certs/
 # ca-certificates.crt (a test CA) — what a FROM scratch image holds — and probe runs there
 # with an empty environment, as root and as an unprivileged user. On loopback: redis-server
-# with requirepass, memcached, mariadbd (mysql_native_password and ed25519 users, TLS), the
-# gRPC health server of tests/helpers (h2c and TLS), openssl s_server (a certificate from the
-# test CA, and one from no known CA), and the fake MySQL 8 server that offers
-# caching_sha2_password, which MariaDB cannot. Names (web.test, db.test, cache.test)
+# with requirepass and a TLS port (rediss://, a certificate from the test CA), memcached,
+# mariadbd (mysql_native_password and ed25519 users, TLS), the gRPC health server of
+# tests/helpers (h2c and TLS), openssl s_server (a certificate from the test CA, and one from
+# no known CA), and the fake MySQL 8 server that offers caching_sha2_password, which MariaDB
+# cannot. Names (web.test, db.test, cache.test)
 # come from the root's /etc/hosts, read by c-ares.
 set -eu
 
@@ -118,7 +119,7 @@ mkdir -p "$pki"
         -subj /CN=probe-static-test-ca -keyout ca.key -out ca.crt
     openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj /CN=web.test \
         -keyout srv.key -out srv.csr
-    printf 'subjectAltName=DNS:web.test,DNS:db.test,IP:127.0.0.1\n' >srv.ext
+    printf 'subjectAltName=DNS:web.test,DNS:db.test,DNS:cache.test,IP:127.0.0.1\n' >srv.ext
     openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
         -extfile srv.ext -out srv.crt
     # A client certificate from the CA, for the mTLS server.
@@ -184,7 +185,7 @@ expect() {
 
 in_root version
 expect "probe-static version" 0 '^probe [0-9]' '^libcurl 7\.[0-9.]+ \(OpenSSL/3' \
-    '^libmariadb 3\.' '^hiredis 0\.14' '^libpq 1[0-9]\.' '^nghttp2 1\.' '^c-ares ' '^libyaml '
+    '^libmariadb 3\.' '^hiredis 1\.[0-9]+\.[0-9]+ \(TLS' '^libpq 1[0-9]\.' '^nghttp2 1\.' '^c-ares ' '^libyaml '
 printf '%s\n' "$out" | sed 's/^/     /'
 
 # ---- servers ------------------------------------------------------------------------------
@@ -224,16 +225,20 @@ have_v6=0
 if ip -6 addr show dev lo 2>/dev/null | grep -q 'inet6 ::1/128'; then have_v6=1; fi
 
 redis_port=$(free_port)
+redis_tls_port=$(free_port)
 redis_pw="static-redis-pw"
 mkdir -p "$tmp/redis"
 {
     [ $have_v6 = 1 ] && echo "bind 127.0.0.1 ::1" || echo "bind 127.0.0.1"
     printf 'port %s\ndaemonize no\nprotected-mode no\nsave ""\nappendonly no\n' "$redis_port"
     printf 'dir %s\nlogfile ""\nrequirepass %s\n' "$tmp/redis" "$redis_pw"
+    printf 'tls-port %s\ntls-cert-file %s\ntls-key-file %s\ntls-auth-clients no\n' \
+        "$redis_tls_port" "$pki/srv.crt" "$pki/srv.key"
 } >"$tmp/redis/redis.conf"
 redis-server "$tmp/redis/redis.conf" >"$tmp/redis/log" 2>&1 &
 pids="$pids $!"
 wait_listen "$redis_port" $! redis-server "$tmp/redis/log"
+wait_listen "$redis_tls_port" $! "redis-server (TLS)" "$tmp/redis/log"
 
 # memcached refuses to run as root without -u.
 mc_port=$(free_port)
@@ -422,6 +427,22 @@ expect "gRPC over TLS from an unknown CA fails" 1 '^FAIL grpcs .*tls: '
 
 in_root check "redis://:wrong-password@cache.test:$redis_port/0"
 expect "Redis with a wrong password fails" 1 '^FAIL redis .*(WRONGPASS|invalid password)'
+
+# rediss: verified against the root's CA bundle and the name from its /etc/hosts.
+for who in 0:0 65534:65534; do
+    in_root --user=$who check "rediss://:$redis_pw@cache.test:$redis_tls_port/0"
+    expect "as $who: Redis over TLS by name (default CA bundle)" 0 '^PASS rediss .*PONG'
+done
+
+in_root check --cacert /etc/ssl/certs/ca-certificates.crt "rediss://:$redis_pw@127.0.0.1:$redis_tls_port"
+expect "Redis over TLS by address with --cacert" 0 '^PASS rediss .*PONG'
+
+in_root check --json "rediss://:$redis_pw@localhost:$redis_tls_port"
+expect "Redis over TLS: a name the certificate lacks fails in tls" 1 '"reason": ?"tls"' \
+    'hostname mismatch'
+
+in_root check "rediss://:$redis_pw@cache.test:$redis_port"
+expect "rediss:// to the plain port fails at once" 1 '^FAIL rediss .*plain Redis'
 
 if [ $have_v6 = 1 ]; then
     in_root check "redis://:$redis_pw@[::1]:$redis_port/0"

@@ -97,6 +97,13 @@ ParameterizedTestParameters(url, parses_valid_urls)
          "my.pkg.Svc", 0, "GRPC://[::1]:9000/my.pkg.Svc"},
         {"grpcs://h:8443/a%20b%2Fc", "grpcs", NUL_FIELD, NUL_FIELD, "h", 8443, 0, NUL_FIELD,
          "a b/c", 0, "grpcs://h:8443/a%20b%2Fc"},
+        {"rediss://:pw@master.abc.cache.amazonaws.com:6379", "rediss", NUL_FIELD, "pw",
+         "master.abc.cache.amazonaws.com", 6379, 0, NUL_FIELD, NUL_FIELD, 0,
+         "rediss://:***@master.abc.cache.amazonaws.com:6379"},
+        {"rediss://app:pw@h/2", "rediss", "app", "pw", "h", 6379, 0, NUL_FIELD, NUL_FIELD, 2,
+         "rediss://app:***@h/2"},
+        {"REDISS://[::1]", "rediss", NUL_FIELD, NUL_FIELD, "::1", 6379, 1, NUL_FIELD, NUL_FIELD, 0,
+         "REDISS://[::1]"},
     };
     return cr_make_param_array(struct url_ok_case, cases, sizeof(cases) / sizeof(cases[0]));
 }
@@ -349,6 +356,9 @@ ParameterizedTestParameters(url, rejects_bad_urls)
         {"redis://h/1?role=boss", "bad role \"boss\""},
         {"redis://h?db=1", "unknown redis option \"db\""},
         {"redis://h?role=master&role=replica", "given twice"},
+        {"rediss://pass@h", "needs a ':'"},
+        {"rediss://h/x", "bad redis db \"x\""},
+        {"rediss://h?tls=1", "unknown redis option \"tls\""},
         {"redis://:pa/ss@h", "\"@\" after the host"},
         {"mysql://u:pa/ss@h/db", "\"@\" after the host"},
     };
@@ -408,6 +418,7 @@ ParameterizedTestParameters(url, errors_never_contain_the_password)
         {"redis://:S3cr3tPw@h/x"},
         {"redis://:S3cr3tPw@h/0?role=boss"},
         {"redis://:S3cr3tPw@h/0?x=1"},
+        {"rediss://:S3cr3tPw@h/0?role=boss"},
         {"redis://:S3cr/3tPw@h"},
         {"redis://:S3cr?3tPw@h"},
         {"redis://u:S3cr3tPw@h:0"},
@@ -518,6 +529,7 @@ Test(url, schemes_map_to_one_kind_each)
         {"redis://h", "redis", "redis"},
         {"postgres://h", "postgres", "postgres"},
         {"postgresql://h", "postgresql", "postgres"},
+        {"rediss://h", "rediss", "redis"},
     };
     char err[ERRLEN];
     struct url u;
@@ -526,7 +538,9 @@ Test(url, schemes_map_to_one_kind_each)
         cr_assert_eq(url_parse(cases[i][0], &u, err, sizeof(err)), 0, "%s", err);
         cr_assert_str_eq(u.scheme->name, cases[i][1]);
         cr_assert_str_eq(u.kind->name, cases[i][2]);
-        cr_assert_eq(u.scheme->tls, strcmp(cases[i][1], "https") == 0, "%s", cases[i][0]);
+        cr_assert_eq(u.scheme->tls,
+                     strcmp(cases[i][1], "https") == 0 || strcmp(cases[i][1], "rediss") == 0, "%s",
+                     cases[i][0]);
         url_free(&u);
     }
 }
