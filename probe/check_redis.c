@@ -24,7 +24,10 @@
 
 #include "buf.h"
 #include "check.h"
+#include "run.h"
 #include "tls.h"
+
+extern const struct kind kind_redis;
 
 enum redis_cmd { CMD_AUTH, CMD_SELECT, CMD_ROLE, CMD_PING, CMD_COUNT };
 
@@ -458,18 +461,91 @@ redis_disconnect_cb(const redisAsyncContext *ac, int status)
                    ac->errstr[0] ? ": " : "", ac->errstr);
 }
 
+/* The run's TLS contexts for rediss, one per distinct verification setting, so that ten
+ * checks against the same CA bundle parse it once (a context is the costly part of a TLS
+ * client: about half of a rediss check's instructions). */
+#define REDIS_TLS_CTX_MAX 8
+
+struct redis_tls_cache {
+    struct {
+        int insecure;
+        char *cacert; /* NULL: the default bundle */
+        SSL_CTX *ctx;
+    } e[REDIS_TLS_CTX_MAX];
+    int n;
+};
+
+static SSL_CTX *
+redis_tls_cached(struct run *r, const struct target *t)
+{
+    struct redis_tls_cache *cache = *run_kind_state(r, &kind_redis);
+
+    /* Without verification the CA does not matter; with it, the same file or both none. */
+    const char *want = t->insecure ? NULL : t->cacert;
+
+    for (int i = 0; cache != NULL && i < cache->n; i++) {
+        const char *have = cache->e[i].cacert;
+
+        if (cache->e[i].insecure == t->insecure &&
+            (have == NULL ? want == NULL : want != NULL && strcmp(have, want) == 0))
+            return cache->e[i].ctx;
+    }
+    return NULL;
+}
+
+/* Keeps ctx for the rest of the run (the cache holds its own reference); when the cache is
+ * full or out of memory the check simply keeps its own. */
+static void
+redis_tls_remember(struct run *r, const struct target *t, SSL_CTX *ctx)
+{
+    void **slot = run_kind_state(r, &kind_redis);
+    struct redis_tls_cache *cache = *slot;
+
+    if (cache == NULL) {
+        cache = calloc(1, sizeof(*cache));
+        if (cache == NULL)
+            return;
+        *slot = cache;
+    }
+    if (cache->n >= REDIS_TLS_CTX_MAX || SSL_CTX_up_ref(ctx) != 1)
+        return;
+    cache->e[cache->n].insecure = t->insecure;
+    cache->e[cache->n].cacert = t->cacert != NULL && !t->insecure ? strdup(t->cacert) : NULL;
+    cache->e[cache->n].ctx = ctx;
+    cache->n++;
+}
+
+static void
+redis_run_free(struct run *r)
+{
+    void **slot = run_kind_state(r, &kind_redis);
+    struct redis_tls_cache *cache = *slot;
+
+    for (int i = 0; cache != NULL && i < cache->n; i++) {
+        SSL_CTX_free(cache->e[i].ctx);
+        free(cache->e[i].cacert);
+    }
+    free(cache);
+    *slot = NULL;
+}
+
 /*
- * The check's TLS settings, made once for all its addresses: verification on unless
- * --insecure (then no CA file is read at all), against --cacert / SSL_CERT_FILE or OpenSSL's
- * default bundle.
+ * The check's TLS settings, for all its addresses: verification on unless --insecure (then no
+ * CA file is read at all), against --cacert / SSL_CERT_FILE or OpenSSL's default bundle; one
+ * context per setting per run.
  */
 static int
 redis_tls_context(struct check *c)
 {
     struct redis_state *st = c->priv;
     const struct target *t = c->t;
+    SSL_CTX *shared = redis_tls_cached(c->run, t);
     unsigned long e;
 
+    if (shared != NULL && SSL_CTX_up_ref(shared) == 1) {
+        st->ssl_ctx = shared;
+        return 0;
+    }
     ERR_clear_error();
     st->ssl_ctx = SSL_CTX_new(TLS_client_method());
     if (st->ssl_ctx == NULL) {
@@ -478,12 +554,15 @@ redis_tls_context(struct check *c)
     }
     if (t->insecure) {
         SSL_CTX_set_verify(st->ssl_ctx, SSL_VERIFY_NONE, NULL);
+        redis_tls_remember(c->run, t, st->ssl_ctx);
         return 0;
     }
     SSL_CTX_set_verify(st->ssl_ctx, SSL_VERIFY_PEER, NULL);
     if (t->cacert != NULL ? SSL_CTX_load_verify_locations(st->ssl_ctx, t->cacert, NULL) == 1
-                          : SSL_CTX_set_default_verify_paths(st->ssl_ctx) == 1)
+                          : SSL_CTX_set_default_verify_paths(st->ssl_ctx) == 1) {
+        redis_tls_remember(c->run, t, st->ssl_ctx);
         return 0;
+    }
     e = ERR_peek_last_error();
     check_fail(c, REASON_TLS, "tls: cannot load the CA bundle %s: %s",
                t->cacert != NULL ? t->cacert : "(system default)",
@@ -702,6 +781,7 @@ const struct kind kind_redis = {
     .start = redis_start,
     .abort = redis_abort,
     .cleanup = redis_cleanup,
+    .run_free = redis_run_free,
     .sync_phase = redis_sync_phase,
     .attempt_timeout = redis_attempt_timeout,
 };

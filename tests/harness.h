@@ -427,6 +427,9 @@ int pt_count_lines(const char *s);
 int pt_match(const char *s, const char *regex, int icase);
 /* Fails the test when secret appears in stdout or stderr. */
 void pt_assert_no_secret(const struct probe_result *r, const char *secret);
+/* Runs `probe check --cacert path TARGETS...` under strace (it must pass) and counts how often
+ * the file path was opened. */
+int pt_count_opens(const char *path, const char *const targets[]);
 /* A fresh directory for files a test writes, under $PT_TMPDIR (which the POST_ALL hook
  * removes, so a failing test leaves nothing behind). */
 void pt_tmpdir(char *dir, size_t len);

@@ -177,3 +177,49 @@ pt_write_file(const char *path, const char *text)
     fputs(text, f);
     cr_assert_eq(fclose(f), 0, "cannot write %s", path);
 }
+
+int
+pt_count_opens(const char *path, const char *const targets[])
+{
+    char dir[HARNESS_PATH], trace[HARNESS_PATH + 16], *text = NULL;
+    const char *argv[HARNESS_ARGS_MAX];
+    /* LeakSanitizer cannot run under ptrace. */
+    static const char *const no_leak_check[] = {"ASAN_OPTIONS=detect_leaks=0", NULL};
+    struct harness_cmd cmd = {0};
+    struct probe_result *r = malloc(sizeof(*r));
+    int n = 0, opens = 0;
+    size_t cap = 0;
+    FILE *f;
+
+    cr_assert_not_null(r);
+    pt_tmpdir(dir, sizeof(dir));
+    snprintf(trace, sizeof(trace), "%s/trace", dir);
+    argv[n++] = "-f";
+    argv[n++] = "-e";
+    argv[n++] = "trace=openat";
+    argv[n++] = "-o";
+    argv[n++] = trace;
+    argv[n++] = pt_env("PROBE_BIN");
+    argv[n++] = "check";
+    argv[n++] = "--cacert";
+    argv[n++] = path;
+    for (int i = 0; targets[i] != NULL && n < HARNESS_ARGS_MAX - 1; i++)
+        argv[n++] = targets[i];
+    argv[n] = NULL;
+    cmd.bin = "/usr/bin/strace";
+    cmd.argv = argv;
+    cmd.env = no_leak_check;
+    cr_assert_eq(harness_run(&cmd, r), 0, "%s", r->err);
+    PT_ASSERT_EXIT(r, 0);
+    f = fopen(trace, "r");
+    cr_assert_not_null(f, "no strace output");
+    while (getline(&text, &cap, f) > 0) {
+        if (strstr(text, path) != NULL && strstr(text, "= -1") == NULL)
+            opens++;
+    }
+    free(text);
+    fclose(f);
+    free(r);
+    harness_rmtree(dir);
+    return opens;
+}

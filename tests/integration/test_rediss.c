@@ -220,3 +220,19 @@ Test(rediss, version_names_hiredis_with_tls, .timeout = 20)
     PT_ASSERT_EXIT(&r, 0);
     PT_ASSERT_OUT_RE(&r, "\nhiredis 1\\.[0-9]+\\.[0-9]+ \\(TLS: hiredis_ssl\\)\n");
 }
+
+/* One TLS context per setting per run: ten rediss checks parse the CA bundle once. */
+Test(rediss, ten_checks_read_the_ca_bundle_once, .timeout = 20)
+{
+    char targets[10][160];
+    const char *urls[11];
+
+    for (int i = 0; i < 10; i++) {
+        snprintf(targets[i], sizeof(targets[i]), "r%d=rediss://" REDISS_PW "127.0.0.1:%d", i,
+                 pt_env_int("PT_REDIS_TLS_PORT"));
+        urls[i] = targets[i];
+    }
+    urls[10] = NULL;
+    cr_assert_eq(pt_count_opens(pt_env("PT_HTTPS_CA"), urls), 1,
+                 "the CA bundle is opened once for 10 checks");
+}
