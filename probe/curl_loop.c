@@ -546,6 +546,12 @@ curl_xfer_fail(struct curl_xfer *x, CURLcode rc)
             check_fail(c, check_errno_reason((int)os_errno), "%s", check_errno_text((int)os_errno));
             return;
         }
+        /* An alert from the peer's TLS layer after the handshake (TLS 1.3 sends "certificate
+         * required" only then): a TLS failure, not a broken connection. */
+        if (c->t->url.scheme->tls && strstr(text, "SSL routines") != NULL) {
+            check_fail(c, REASON_TLS, "tls: %s", text);
+            return;
+        }
         break;
     default:
         if (curl_xfer_reason(rc) == REASON_TLS) {
