@@ -525,7 +525,7 @@ expect "a name outside /etc/hosts fails in dns (c-ares, no NSS)" 1 '^FAIL tcp .*
 # the URL's host is only the Host header and is never looked up.
 in_root check --unix-socket /run/app.sock --expect-json /status=UP \
     "http://app.internal/actuator/health"
-expect "http over a unix socket, --expect-json" 0 '^PASS http http://app.internal/actuator/health +200 '
+expect "http over a unix socket, --expect-json" 0 '^PASS http +http://app.internal/actuator/health +200 '
 in_root check --unix-socket /run/app.sock --expect-json /components/db/status=UP \
     "http://app.internal/actuator/health"
 expect "--expect-json mismatch names the pointer" 1 \
