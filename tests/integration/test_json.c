@@ -394,21 +394,36 @@ Test(unix_socket, non_socket_fails_fast, .timeout = 20)
     unix_fails("/etc/hostname", "^unix socket /etc/hostname: not a socket$");
 }
 
-/* A socket file left behind by a server that is gone: connect() is refused at once. */
-Test(unix_socket, no_listener_fails_fast, .timeout = 20)
+/* A unix socket bound at DIR/name, listening (backlog 4) when listening, else closed again: a
+ * file left behind by a server that is gone. Returns the descriptor or -1. */
+static int
+unix_socket_at(char *path, size_t len, const char *name, int listening)
 {
-    char dir[HARNESS_PATH], path[HARNESS_PATH + 16];
+    char dir[HARNESS_PATH];
     struct sockaddr_un sun;
     int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 
     pt_tmpdir(dir, sizeof(dir));
-    snprintf(path, sizeof(path), "%s/dead.sock", dir);
+    snprintf(path, len, "%s/%s", dir, name);
     memset(&sun, 0, sizeof(sun));
     sun.sun_family = AF_UNIX;
     cr_assert_lt(strlen(path), sizeof(sun.sun_path), "%s: too long", path);
     memcpy(sun.sun_path, path, strlen(path));
     cr_assert_eq(bind(fd, (struct sockaddr *)&sun, sizeof(sun)), 0, "bind %s", path);
+    if (listening) {
+        cr_assert_eq(listen(fd, 4), 0, "listen");
+        return fd;
+    }
     close(fd);
+    return -1;
+}
+
+/* A socket file left behind by a server that is gone: connect() is refused at once. */
+Test(unix_socket, no_listener_fails_fast, .timeout = 20)
+{
+    char path[HARNESS_PATH + 16];
+
+    unix_socket_at(path, sizeof(path), "dead.sock", 0);
     unix_fails(path, "^connection refused$");
 }
 
@@ -436,4 +451,20 @@ Test(unix_socket, flag_is_not_for_other_kinds, .timeout = 20)
     snprintf(url, sizeof(url), "tcp://127.0.0.1:%d", pt_env_int("PT_HTTP_PORT"));
     pt_run(&r, argv, NULL);
     PT_ASSERT_EXIT(&r, 0);
+}
+
+/* A socket that takes the connection and never answers: the deadline holds. */
+Test(unix_socket, silent_listener_ends_at_the_deadline, .timeout = 20)
+{
+    char path[HARNESS_PATH + 16];
+    const char *argv[] = {"check", "--timeout",   "500ms", "--unix-socket",
+                          path,    "http://app/", NULL};
+    struct probe_result r;
+    int fd = unix_socket_at(path, sizeof(path), "silent.sock", 1);
+
+    pt_run(&r, argv, NULL);
+    close(fd);
+    PT_ASSERT_EXIT(&r, 1);
+    pt_assert_check(&r, "http", "FAIL", "^timeout after 500ms \\(response\\)$");
+    PT_ASSERT_DEADLINE(&r, 500);
 }
