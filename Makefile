@@ -8,7 +8,7 @@ WARN    := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wpoi
            -Wcast-qual -Werror
 CFLAGS  ?= -O2 -g
 # Recursive (=) on purpose: pkg-config runs when a rule needs it, after deps-* installed it.
-PKGS_PC  = libcurl libmariadb libcares yaml-0.1 openssl libpq
+PKGS_PC  = libcurl libmariadb libcares yaml-0.1 openssl libpq jansson
 CFLAGS  += -std=c11 -D_GNU_SOURCE $(WARN)
 # hiredis (>= 1.0, with TLS) is built under build/ and linked statically: mk/hiredis.mk.
 PCFLAGS  = $(HIREDIS_CFLAGS) $(shell pkg-config --cflags $(PKGS_PC) 2>/dev/null)
@@ -31,7 +31,7 @@ HELPERS   := $(patsubst tests/helpers/%.c,$(BUILD)/helpers/%,$(wildcard tests/he
 
 # Debian packages each target needs; `make deps-*` installs the missing ones when run as root.
 PKGS_BUILD := gcc make pkg-config libev-dev libcurl4-openssl-dev libmariadb-dev \
-              libc-ares-dev libyaml-dev libssl-dev libpq-dev ca-certificates
+              libc-ares-dev libyaml-dev libssl-dev libpq-dev ca-certificates libjansson-dev
 PKGS_TEST  := $(PKGS_BUILD) libcriterion-dev redis-server mariadb-server postgresql openssl procps iproute2 strace
 PKGS_RUN   := $(PKGS_BUILD) redis-server mariadb-server postgresql openssl
 # memcached: tests/integration/test_memcached.c and `make run`.

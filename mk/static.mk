@@ -19,7 +19,7 @@ STATIC_MARIADB := $(STATIC_PREFIX)/lib/libmariadbclient.a
 STATIC_LIBPQ   := $(STATIC_PREFIX)/lib/libpq.a
 STATIC_LIBS    := $(STATIC_CURL) $(STATIC_MARIADB) $(STATIC_LIBPQ) \
                   $(STATIC_PREFIX)/lib/libpgcommon_shlib.a $(STATIC_PREFIX)/lib/libpgport_shlib.a \
-                  $(HIREDIS_LIBS) -lev -lcares -lyaml -lnghttp2 -lssl -lcrypto \
+                  $(HIREDIS_LIBS) -lev -lcares -lyaml -ljansson -lnghttp2 -lssl -lcrypto \
                   -lz -lm -lpthread
 # --wrap: OpenSSL's default CA file is Debian's real path (scripts/static/ssl_defaults.c).
 STATIC_LDFLAGS := -static -Wl,--gc-sections -Wl,-O1 \
@@ -33,7 +33,8 @@ STATIC_LDFLAGS := -static -Wl,--gc-sections -Wl,-O1 \
 STATIC_LINK_OK := getaddrinfo|gethostbyname|getservbyname|getservbyport_r|getpwuid|getpwuid_r|dlopen
 
 PKGS_STATIC      := gcc make libc6-dev libev-dev libc-ares-dev libyaml-dev \
-                    libssl-dev libnghttp2-dev zlib1g-dev ca-certificates dpkg-dev cmake xz-utils binutils
+                    libssl-dev libnghttp2-dev libjansson-dev zlib1g-dev ca-certificates dpkg-dev cmake \
+                    xz-utils binutils
 PKGS_STATIC_TEST := $(sort $(PKGS_STATIC) $(PKGS_BUILD) file redis-server mariadb-server \
                     postgresql openssl iproute2 python3-grpcio)
 PKGS_STATIC_TEST += memcached

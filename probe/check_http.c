@@ -1,18 +1,23 @@
 /*
  * http:// and https:// — curl's multi_socket API on the loop. The check passes when the final
- * status is in the expected set and, if asked, the body contains the expected text. Redirects
+ * status is in the expected set and, if asked, the body contains the expected text and its JSON
+ * holds the expected values (json_expect.c). A check may go over a unix socket (unix_socket:,
+ * --unix-socket: gunicorn, uwsgi), where the URL's host is only the Host header. Redirects
  * are not followed, proxies are not used, only http and https are spoken, and the body and
  * headers read are capped.
  */
 #include <curl/curl.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "buf.h"
 #include "check.h"
 #include "curl_loop.h"
 #include "json.h"
+#include "json_expect.h"
 #include "tls.h"
 #include "run.h"
 #include "text.h"
@@ -79,12 +84,13 @@ http_write_cb(char *data, size_t size, size_t n, void *userp)
     struct check *c = userp;
     struct http_state *st = c->priv;
     const char *want = c->t->expect_body;
+    int keep = c->t->nexpect_json > 0; /* JSON needs the whole body */
     size_t len = size * n;
 
     curl_easy_getinfo(st->x.easy, CURLINFO_RESPONSE_CODE, &st->status);
     if (!status_set_has(&c->t->expect_status, st->status))
         return http_fail_body(st, data, len);
-    if (want == NULL) {
+    if (want == NULL && !keep) {
         st->stop = STOP_STATUS_ONLY;
         return 0;
     }
@@ -93,10 +99,11 @@ http_write_cb(char *data, size_t size, size_t n, void *userp)
         st->stop = STOP_BODY_CAP;
         return 0;
     }
-    if (!st->found) {
+    if (keep || !st->found)
         buf_add(&st->body, data, len);
+    if (want != NULL && !st->found) {
         st->found = memmem(buf_str(&st->body), st->body.len, want, strlen(want)) != NULL;
-        if (st->found)
+        if (st->found && !keep)
             buf_free(&st->body);
     }
     return len;
@@ -112,6 +119,22 @@ http_fail_status(struct check *c)
         check_fail(c, REASON_STATUS, "HTTP %ld", st->status);
     else
         check_fail(c, REASON_STATUS, "HTTP %ld: %s", st->status, buf_str(&st->body));
+}
+
+/* The status and text passed: the JSON expectations, if any, decide. */
+static void
+http_check_json(struct check *c)
+{
+    struct http_state *st = c->priv;
+    char msg[ERRLEN];
+
+    if (c->t->nexpect_json > 0 &&
+        json_expects_check(c->t->expect_json, c->t->nexpect_json, st->body.p ? st->body.p : "",
+                           st->body.len, msg, sizeof(msg)) < 0) {
+        check_fail(c, REASON_BODY, "%s", msg);
+        return;
+    }
+    check_pass(c, "%ld", st->status);
 }
 
 static void
@@ -144,7 +167,7 @@ http_done(struct curl_xfer *x, CURLcode rc)
         else if (want != NULL && !st->found)
             check_fail(c, REASON_BODY, "body does not contain \"%.*s\"", QUOTE_MAX, want);
         else
-            check_pass(c, "%ld", st->status);
+            http_check_json(c);
         return;
     }
     curl_xfer_fail(&st->x, rc);
@@ -166,11 +189,37 @@ http_attempt(struct check *c)
         curl_easy_setopt(e, CURLOPT_USERNAME, c->t->url.user);
         curl_easy_setopt(e, CURLOPT_PASSWORD, c->t->url.pass ? c->t->url.pass : "");
     }
+    if (c->t->url.socket != NULL)
+        curl_easy_setopt(e, CURLOPT_UNIX_SOCKET_PATH, c->t->url.socket);
     curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, http_header_cb);
     curl_easy_setopt(e, CURLOPT_HEADERDATA, c);
     curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, http_write_cb);
     curl_easy_setopt(e, CURLOPT_WRITEDATA, c);
     return curl_xfer_start(&st->x);
+}
+
+/*
+ * A unix socket path that is missing or not a socket fails before curl is asked, which would
+ * only say "Couldn't connect"; a socket nobody listens on is refused by connect() itself.
+ */
+static int
+http_socket_ok(struct check *c)
+{
+    const char *path = c->t->url.socket;
+    struct stat sb;
+
+    if (path == NULL)
+        return 0;
+    if (stat(path, &sb) < 0) {
+        check_fail(c, check_errno_reason(errno), "unix socket %s: %s", path,
+                   check_errno_text(errno));
+        return -1;
+    }
+    if (!S_ISSOCK(sb.st_mode)) {
+        check_fail(c, REASON_CONNECT, "unix socket %s: not a socket", path);
+        return -1;
+    }
+    return 0;
 }
 
 static int
@@ -179,6 +228,8 @@ http_start(struct check *c)
     struct http_state *st = c->priv;
 
     buf_init(&st->body);
+    if (http_socket_ok(c) < 0)
+        return -1;
     return http_attempt(c);
 }
 
@@ -262,6 +313,15 @@ http_describe(const struct target *t, struct buf *out)
         json_add_cstr(out, t->expect_body);
         buf_adds(out, "\n");
     }
+    if (t->nexpect_json > 0)
+        buf_adds(out, "    expect_json:\n");
+    for (size_t j = 0; j < t->nexpect_json; j++) {
+        buf_adds(out, "      ");
+        json_add_cstr(out, t->expect_json[j].ptr);
+        buf_adds(out, ": ");
+        json_add_cstr(out, t->expect_json[j].want);
+        buf_adds(out, "\n");
+    }
     for (size_t h = 0; h < t->nheaders; h++) {
         char line[1024];
 
@@ -273,6 +333,11 @@ http_describe(const struct target *t, struct buf *out)
     }
     tls_describe(t, out);
 }
+
+static const struct kind_option http_options[] = {
+    {"unix_socket", NULL, KIND_OPT_SOCKET | KIND_OPT_SHOW | KIND_OPT_CONFIG},
+    {NULL, NULL, 0},
+};
 
 static const struct kind_scheme http_schemes[] = {
     {"http", 80, 0},
@@ -287,6 +352,7 @@ const struct kind kind_http = {
     .schemes = http_schemes,
     .userinfo = USERINFO_USER,
     .path = PATH_RAW,
+    .options = http_options,
     .crypto = curl_kind_crypto,
     .version = http_version,
     .describe = http_describe,

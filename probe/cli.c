@@ -37,6 +37,9 @@ struct flags {
     const char *expect_body;
     const char *headers[MAX_HEADERS];
     int nheaders;
+    const char *expect_json[MAX_HEADERS];
+    int nexpect_json;
+    const char *unix_socket;
     int insecure;
     const char *cacert;
     const char *cert;
@@ -73,6 +76,10 @@ cli_usage(FILE *out)
           "  -q, --quiet             print only failures\n"
           "      --expect-status SET HTTP statuses that pass (default 200-399)\n"
           "      --expect-body TEXT  HTTP body must contain TEXT\n"
+          "      --expect-json PTR=VALUE  HTTP body is JSON whose scalar at the JSON Pointer\n"
+          "                          PTR is VALUE: /status=UP (repeatable)\n"
+          "      --unix-socket PATH  HTTP: connect to this unix socket (the URL's host is\n"
+          "                          the Host header)\n"
           "  -H, --header 'N: V'     extra HTTP request header, gRPC metadata (repeatable)\n"
           "      --insecure          TLS (https, rediss, grpcs): do not verify the peer\n"
           "      --cacert FILE       TLS (https, rediss, grpcs): CA bundle (SSL_CERT_FILE)\n"
@@ -95,6 +102,8 @@ enum {
     OPT_JSON = 256,
     OPT_EXPECT_STATUS,
     OPT_EXPECT_BODY,
+    OPT_EXPECT_JSON,
+    OPT_UNIX_SOCKET,
     OPT_INSECURE,
     OPT_CACERT,
     OPT_CERT,
@@ -113,6 +122,8 @@ static const struct option long_opts[] = {
     {"quiet", no_argument, NULL, 'q'},
     {"expect-status", required_argument, NULL, OPT_EXPECT_STATUS},
     {"expect-body", required_argument, NULL, OPT_EXPECT_BODY},
+    {"expect-json", required_argument, NULL, OPT_EXPECT_JSON},
+    {"unix-socket", required_argument, NULL, OPT_UNIX_SOCKET},
     {"header", required_argument, NULL, 'H'},
     {"insecure", no_argument, NULL, OPT_INSECURE},
     {"cacert", required_argument, NULL, OPT_CACERT},
@@ -156,6 +167,16 @@ flags_parse(int argc, char **argv, struct flags *f, int *first_arg, char *err, s
             break;
         case OPT_EXPECT_BODY:
             f->expect_body = optarg;
+            break;
+        case OPT_EXPECT_JSON:
+            if (f->nexpect_json >= MAX_HEADERS) {
+                snprintf(err, errlen, "too many --expect-json options (max %d)", MAX_HEADERS);
+                return -1;
+            }
+            f->expect_json[f->nexpect_json++] = optarg;
+            break;
+        case OPT_UNIX_SOCKET:
+            f->unix_socket = optarg;
             break;
         case 'H':
             if (f->nheaders >= MAX_HEADERS) {
@@ -491,6 +512,20 @@ targets_from_strings(struct settings *s, char **specs, size_t n, char *err, size
 }
 
 static int
+target_add_json(struct target *t, const struct json_expect *je)
+{
+    struct json_expect *v = realloc(t->expect_json, (t->nexpect_json + 1) * sizeof(*v));
+
+    if (v == NULL)
+        return -1;
+    t->expect_json = v;
+    if (json_expect_copy(&v[t->nexpect_json], je) < 0)
+        return -1;
+    t->nexpect_json++;
+    return 0;
+}
+
+static int
 targets_from_config(struct settings *s, const struct cfg *cfg, char *err, size_t errlen)
 {
     s->targets = calloc(cfg->nchecks ? cfg->nchecks : 1, sizeof(*s->targets));
@@ -517,6 +552,12 @@ targets_from_config(struct settings *s, const struct cfg *cfg, char *err, size_t
         if (cc->expect_body != NULL && (t->expect_body = strdup(cc->expect_body)) == NULL) {
             snprintf(err, errlen, "out of memory");
             return -1;
+        }
+        for (size_t j = 0; j < cc->nexpect_json; j++) {
+            if (target_add_json(t, &cc->expect_json[j]) < 0) {
+                snprintf(err, errlen, "out of memory");
+                return -1;
+            }
         }
         for (size_t h = 0; h < cc->nheaders; h++) {
             if (target_add_header(t, cc->headers[h].name, cc->headers[h].value) < 0) {
@@ -588,6 +629,44 @@ targets_verify_tls(const struct settings *s, int insecure_flag)
     return 0;
 }
 
+/* --expect-json adds to the config's expectations; --unix-socket replaces its unix_socket and
+ * goes only to checks whose kind takes one (http). */
+static int
+targets_apply_json(struct target *t, const struct flags *f, char *err, size_t errlen)
+{
+    char e[ERRLEN];
+
+    for (int j = 0; j < f->nexpect_json; j++) {
+        struct json_expect je;
+        char *spec = expand_value("--expect-json", f->expect_json[j], err, errlen);
+        int rc;
+
+        if (spec == NULL)
+            return -1;
+        rc = json_expect_parse(&je, spec, e, sizeof(e));
+        free(spec);
+        if (rc < 0)
+            return text_fail(err, errlen, "--expect-json: %s", e);
+        rc = target_add_json(t, &je);
+        json_expect_free(&je);
+        if (rc < 0)
+            return text_fail(err, errlen, "out of memory");
+    }
+    if (f->unix_socket != NULL && url_opt_known(&t->url, "unix_socket")) {
+        char *path = expand_value("--unix-socket", f->unix_socket, err, errlen);
+        int rc;
+
+        if (path == NULL)
+            return -1;
+        rc = path[0] == '\0' ? text_fail(e, sizeof(e), "empty path")
+                             : url_opt_set(&t->url, "unix_socket", path, e, sizeof(e));
+        free(path);
+        if (rc < 0)
+            return text_fail(err, errlen, "--unix-socket: %s", e);
+    }
+    return 0;
+}
+
 /* Flags apply to every HTTP check, over what the config file said. */
 static int
 targets_apply_flags(struct settings *s, const struct flags *f, char *err, size_t errlen)
@@ -629,6 +708,8 @@ targets_apply_flags(struct settings *s, const struct flags *f, char *err, size_t
                 return -1;
             }
         }
+        if (targets_apply_json(t, f, err, errlen) < 0)
+            return -1;
         for (int h = 0; h < f->nheaders; h++) {
             struct http_header hd = {NULL, NULL};
             char *line = expand_value("--header", f->headers[h], err, errlen);
@@ -895,6 +976,7 @@ target_free(struct target *t)
     free(t->raw);
     url_free(&t->url);
     free(t->expect_body);
+    json_expects_free(t->expect_json, t->nexpect_json);
     http_headers_free(t->headers, t->nheaders);
     free(t->cacert);
     free(t->cert);

@@ -40,8 +40,8 @@ static const char *const cfg_top_keys[] = {
 };
 
 static const char *const cfg_check_keys[] = {
-    "name",     "url",    "expect_status", "expect_body", "headers", "timeout",
-    "insecure", "cacert", "cert",          "key",         NULL,
+    "name",     "url",    "expect_status", "expect_body", "headers",     "timeout",
+    "insecure", "cacert", "cert",          "key",         "expect_json", NULL,
 };
 
 /* The check keys: the fixed ones, then every kind option flagged KIND_OPT_CONFIG (each key
@@ -489,6 +489,60 @@ cfg_headers(struct cfg_ctx *c, const yaml_node_t *map, struct cfg_check *chk)
     return 0;
 }
 
+/* expect_json: {POINTER: VALUE, ...}; each pointer is checked here, where its position is known.
+ * A value may be any scalar (UP, true, 3, null), taken as the text it was written as. */
+static int
+cfg_expect_json(struct cfg_ctx *c, const yaml_node_t *map, struct cfg_check *chk)
+{
+    const yaml_node_pair_t *pair;
+    size_t n;
+
+    if (map->type != YAML_MAPPING_NODE)
+        return cfg_fail(c, map, "expect_json: expected a mapping, got %s", cfg_kind(map));
+    n = (size_t)(map->data.mapping.pairs.top - map->data.mapping.pairs.start);
+    if (n > CFG_MAX_HEADERS)
+        return cfg_fail(c, map, "expect_json: too many pointers (%zu, at most %d)", n,
+                        CFG_MAX_HEADERS);
+    if (n == 0)
+        return cfg_fail(c, map, "expect_json: empty mapping");
+    chk->expect_json = calloc(n, sizeof(*chk->expect_json));
+    if (chk->expect_json == NULL)
+        return cfg_fail(c, map, "out of memory");
+    for (pair = map->data.mapping.pairs.start; pair < map->data.mapping.pairs.top; pair++) {
+        yaml_node_t *key = cfg_node(c, pair->key);
+        yaml_node_t *value = cfg_node(c, pair->value);
+        char label[CFG_QUOTE_LEN + 16];
+        char q[CFG_QUOTE_LEN];
+        char e[ERRLEN];
+        char *want = NULL;
+        int rc;
+
+        if (key->type != YAML_SCALAR_NODE)
+            return cfg_fail(c, key, "expect_json: a pointer must be a string, got %s",
+                            cfg_kind(key));
+        if (cfg_check_dup_key(c, map, pair, "pointer", 0) < 0)
+            return -1;
+        snprintf(label, sizeof(label), "expect_json %s", cfg_quote(key, q, sizeof(q)));
+        if (value->type == YAML_SCALAR_NODE && value->data.scalar.length == 0 &&
+            value->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+            return cfg_fail(c, value, "%s: needs a value", label);
+        /* YAML's null is JSON's null: "/x: null" expects a null there. */
+        if (cfg_is_null(value))
+            want = strdup("null");
+        else if (cfg_string(c, label, value, 1, &want) < 0)
+            return -1;
+        if (want == NULL)
+            return cfg_fail(c, value, "out of memory");
+        rc = json_expect_init(&chk->expect_json[chk->nexpect_json],
+                              (const char *)key->data.scalar.value, want, e, sizeof(e));
+        free(want);
+        if (rc < 0)
+            return cfg_fail(c, key, "expect_json: %s", e);
+        chk->nexpect_json++;
+    }
+    return 0;
+}
+
 static int
 cfg_check_name(struct cfg_ctx *c, const yaml_node_t *n, const struct cfg *cfg, size_t index,
                char **out)
@@ -615,6 +669,8 @@ cfg_check(struct cfg_ctx *c, const yaml_node_t *map, struct cfg *cfg, size_t ind
             rc = cfg_string(c, key, v, 0, &chk->expect_body);
         else if (strcmp(key, "headers") == 0)
             rc = cfg_headers(c, v, chk);
+        else if (strcmp(key, "expect_json") == 0)
+            rc = cfg_expect_json(c, v, chk);
         else if (strcmp(key, "timeout") == 0)
             rc = cfg_duration(c, key, v, &chk->timeout_ms);
         else if (strcmp(key, "insecure") == 0)
@@ -877,6 +933,7 @@ cfg_free(struct cfg *cfg)
         free(chk->url);
         free(chk->expect_status);
         free(chk->expect_body);
+        json_expects_free(chk->expect_json, chk->nexpect_json);
         for (size_t o = 0; o < chk->nopts; o++)
             free(chk->opts[o].value);
         free(chk->cacert);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "http.h"
+#include "json_expect.h"
 
 #define CFG_KIND_OPTS_MAX 8
 
@@ -18,10 +19,12 @@ struct cfg_kind_opt {
 };
 
 struct cfg_check {
-    char *name;          /* NULL: derived from the scheme later */
-    char *url;           /* expanded */
-    char *expect_status; /* NULL: default */
-    char *expect_body;   /* NULL: none */
+    char *name;                      /* NULL: derived from the scheme later */
+    char *url;                       /* expanded */
+    char *expect_status;             /* NULL: default */
+    char *expect_body;               /* NULL: none */
+    struct json_expect *expect_json; /* expect_json: mapping, pointers checked */
+    size_t nexpect_json;
     struct http_header *headers;
     size_t nheaders;
     long timeout_ms; /* 0: unset */

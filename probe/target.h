@@ -3,6 +3,7 @@
 #define PROBE_TARGET_H
 
 #include "http.h"
+#include "json_expect.h"
 #include "url.h"
 #include "value.h"
 
@@ -14,6 +15,8 @@ struct target {
     /* http */
     struct status_set expect_status;
     char *expect_body;
+    struct json_expect *expect_json; /* every one must hold; the body is read whole */
+    size_t nexpect_json;
     struct http_header *headers;
     size_t nheaders;
     int insecure;

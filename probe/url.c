@@ -588,6 +588,14 @@ url_opt_set(struct url *u, const char *key, const char *value, char *err, size_t
     return option_store(u, d, (struct span){value, strlen(value)}, 0, 1, err, errlen);
 }
 
+int
+url_opt_known(const struct url *u, const char *key)
+{
+    const struct kind_option *d = option_def(u->kind, (struct span){key, strlen(key)});
+
+    return d != NULL && (d->flags & KIND_OPT_CONFIG);
+}
+
 /* Appends s[0..n) to out, cutting at outsz and turning control bytes into '?'. */
 static size_t
 raw_append(char *out, size_t outsz, size_t o, const char *s, size_t n)

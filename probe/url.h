@@ -45,6 +45,8 @@ int url_opt_choice(const struct url *u, const char *key);
 /* Sets an option from a config key, over what the URL said; the same checks as in a URL.
  * 0, or -1 with err naming the problem. */
 int url_opt_set(struct url *u, const char *key, const char *value, char *err, size_t errlen);
+/* Whether the URL's kind takes key through url_opt_set (a flag that only some kinds use). */
+int url_opt_known(const struct url *u, const char *key);
 
 /* Best-effort redaction of a raw, possibly malformed URL string, for error messages. */
 void url_redact_raw(const char *in, char *out, size_t outsz);

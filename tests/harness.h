@@ -144,6 +144,7 @@ struct harness_postgres {
 struct harness_httpd {
     struct harness_proc proc;
     int port;
+    char sock[HARNESS_PATH]; /* the same answers on this unix socket (in proc.dir) */
 };
 
 /* openssl s_server -www: answers any GET with 200 and a status page. */

@@ -525,7 +525,7 @@ int
 harness_httpd_start(struct harness_httpd *h, const char *helpers_dir, char *err, size_t errlen)
 {
     char bin[HARNESS_PATH + 16], port[16];
-    const char *const argv[] = {bin, port, "127.0.0.1", NULL};
+    const char *const argv[] = {bin, port, "127.0.0.1", h->sock, NULL};
     int attempt;
 
     if (helper_path(helpers_dir, "httpd", bin, sizeof(bin), err, errlen) == -1)
@@ -536,6 +536,7 @@ harness_httpd_start(struct harness_httpd *h, const char *helpers_dir, char *err,
         harness_reg_add(0, h->proc.dir);
         h->port = harness_free_port();
         snprintf(port, sizeof(port), "%d", h->port);
+        snprintf(h->sock, sizeof(h->sock), "%.200s/http.sock", h->proc.dir);
         if (proc_spawn(&h->proc, argv, err, errlen) == 0 &&
             wait_ready(&h->proc, httpd_ready, h, START_LIMIT_MS, err, errlen) == 0)
             return 0;

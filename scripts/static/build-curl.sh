@@ -1,7 +1,8 @@
 #!/bin/sh
 # build-curl.sh SRC BUILDDIR PREFIX
 #
-# A libcurl.a for build/probe-static: HTTP and HTTPS over OpenSSL, HTTP/2 through nghttp2 (the
+# A libcurl.a for build/probe-static: HTTP and HTTPS over OpenSSL (also over a unix socket:
+# --unix-socket, gunicorn/uwsgi), HTTP/2 through nghttp2 (the
 # grpc kind: h2c and ALPN h2; Debian's libnghttp2-dev ships libnghttp2.a, linked by
 # mk/static.mk), and nothing else. probe gives curl numeric addresses (CURLOPT_RESOLVE), speaks
 # no proxy, follows no redirect and sends no cookies, so those go too; the threaded resolver
@@ -34,7 +35,7 @@ echo "static: configuring curl ($(cat "$src/.debian-source" 2>/dev/null || echo 
     --disable-proxy --disable-dict --disable-telnet --disable-tftp --disable-pop3 \
     --disable-imap --disable-smb --disable-smtp --disable-gopher --disable-mqtt \
     --disable-manual --disable-libcurl-option --disable-sspi --disable-ntlm --disable-ntlm-wb \
-    --disable-tls-srp --disable-unix-sockets --disable-cookies --disable-doh --disable-mime \
+    --disable-tls-srp --enable-unix-sockets --disable-cookies --disable-doh --disable-mime \
     --disable-crypto-auth --disable-dateparse --disable-dnsshuffle \
     --disable-netrc --disable-progress-meter --disable-alt-svc --disable-hsts \
     --disable-headers-api --disable-websockets --disable-get-easy-options \

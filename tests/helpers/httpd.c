@@ -1,5 +1,6 @@
-/* A tiny HTTP/1.1 server for the integration tests: `httpd PORT [ADDR]` (ADDR 127.0.0.1 or
- * ::1, default 127.0.0.1). One process per connection, so slow answers never hold up others;
+/* A tiny HTTP/1.1 server for the integration tests: `httpd PORT [ADDR [SOCKET]]` (ADDR
+ * 127.0.0.1 or ::1, default 127.0.0.1; SOCKET: the same answers on that unix socket path too,
+ * as gunicorn gives them). One process per connection, so slow answers never hold up others;
  * every answer says `Connection: close`. Prints "ready" once it listens.
  *
  *   /ok        200 "ok"               /health    200 {"status": "healthy"}
@@ -9,6 +10,8 @@
  *   /drip      a status line, then one header byte per second
  *   /big       200 with a 2 MiB body  /headers   200, the request's header lines as the body
  *   /close     close without a word   /garbage   a reply that is not HTTP
+ *   /json/NAME 200 with a JSON body: django django-unhealthy spring spring-down array
+ *              escapes invalid long big (over 1 MiB), for --expect-json
  *   anything else 404; methods other than GET and HEAD 405. */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,6 +22,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -160,6 +164,55 @@ serve_drip(int fd)
     }
 }
 
+/* A big JSON document: the pointer's member comes after 1.5 MiB of padding. */
+static void
+serve_json_big(int fd, int head)
+{
+    static const char start[] = "{\"pad\": \"", end[] = "\", \"status\": \"UP\"}";
+    size_t pad = 3 * 512 * 1024, n = sizeof(start) - 1 + pad + sizeof(end) - 1;
+    char *body = malloc(n);
+
+    if (body == NULL) {
+        respond_text(fd, head, 500, "Internal Server Error", "out of memory\n");
+        return;
+    }
+    memcpy(body, start, sizeof(start) - 1);
+    memset(body + sizeof(start) - 1, 'p', pad);
+    memcpy(body + sizeof(start) - 1 + pad, end, sizeof(end) - 1);
+    respond(fd, head, 200, "OK", "application/json", "", body, n);
+    free(body);
+}
+
+/* The health documents --expect-json is tested against, by name; NULL when unknown. */
+static const char *
+json_body(const char *name)
+{
+    static const struct {
+        const char *name, *body;
+    } docs[] = {
+        {"django", "{\"status\": \"healthy\", \"checks\": {\"db\": \"working\", "
+                   "\"cache\": \"working\"}}"},
+        {"django-unhealthy", "{\"status\": \"unhealthy\", \"checks\": {\"db\": \"working\", "
+                             "\"cache\": \"Error 111\\nconnecting\"}}"},
+        {"spring", "{\"status\":\"UP\",\"components\":{\"db\":{\"status\":\"UP\"}}}"},
+        {"spring-down", "{\"status\":\"DOWN\",\"components\":{\"db\":{\"status\":\"DOWN\"}}}"},
+        {"array", "{\"items\": [{\"name\": \"a\", \"ok\": true}, {\"name\": \"b\", "
+                  "\"ok\": false}], \"count\": 3, \"ratio\": 0.1, \"none\": null, "
+                  "\"neg\": -2.5e3}"},
+        {"escapes", "{\"a/b\": \"slash\", \"m~n\": \"tilde\", \"\": \"empty\"}"},
+        {"invalid", "{\"status\": \"UP\", "},
+        {"long", "{\"status\": \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxEND\"}"},
+    };
+
+    for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+        if (strcmp(docs[i].name, name) == 0)
+            return docs[i].body;
+    }
+    return NULL;
+}
+
 static void
 serve(int fd)
 {
@@ -235,10 +288,67 @@ serve(int fd)
         /* nothing: the connection just closes */
     } else if (strcmp(path, "/garbage") == 0) {
         write_all(fd, "hello there\r\n\r\n", 15);
+    } else if (strcmp(path, "/json/big") == 0) {
+        serve_json_big(fd, head);
+    } else if (strncmp(path, "/json/", 6) == 0 && json_body(path + 6) != NULL) {
+        const char *body = json_body(path + 6);
+
+        respond(fd, head, 200, "OK", "application/json", "", body, strlen(body));
     } else {
         respond_text(fd, head, 404, "Not Found", "not found\n");
     }
     free(req);
+}
+
+/* Serves every connection of lfd in its own process; never returns. */
+static void __attribute__((noreturn)) accept_loop(int lfd)
+{
+    for (;;) {
+        pid_t pid;
+        int fd = accept(lfd, NULL, NULL);
+
+        if (fd == -1) {
+            if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE)
+                continue;
+            perror("httpd: accept");
+            exit(1);
+        }
+        pid = fork();
+        if (pid == 0) {
+            close(lfd);
+            prctl(PR_SET_PDEATHSIG, SIGTERM);
+            alarm(CONN_LIFETIME_S);
+            serve(fd);
+            shutdown(fd, SHUT_WR);
+            close(fd);
+            _exit(0);
+        }
+        close(fd);
+    }
+}
+
+/* A listening unix socket at path (an old one there is replaced). */
+static int
+unix_listen(const char *path, int *out)
+{
+    struct sockaddr_un sun;
+    int fd;
+
+    memset(&sun, 0, sizeof(sun));
+    sun.sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof(sun.sun_path)) {
+        fprintf(stderr, "httpd: %s: path too long\n", path);
+        return -1;
+    }
+    memcpy(sun.sun_path, path, strlen(path));
+    unlink(path);
+    fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd == -1 || bind(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1 || listen(fd, 128) == -1) {
+        fprintf(stderr, "httpd: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    *out = fd;
+    return 0;
 }
 
 int
@@ -247,10 +357,10 @@ main(int argc, char **argv)
     struct sockaddr_storage ss;
     socklen_t sslen;
     const char *addr = argc > 2 ? argv[2] : "127.0.0.1";
-    int port, lfd, one = 1;
+    int port, lfd, ufd = -1, one = 1;
 
     if (argc < 2) {
-        fprintf(stderr, "usage: httpd PORT [127.0.0.1|::1]\n");
+        fprintf(stderr, "usage: httpd PORT [127.0.0.1|::1 [SOCKET]]\n");
         return 2;
     }
     port = atoi(argv[1]);
@@ -278,7 +388,6 @@ main(int argc, char **argv)
         }
         sslen = sizeof(*s4);
     }
-    signal(SIGCHLD, SIG_IGN); /* children are reaped by the kernel */
     signal(SIGPIPE, SIG_IGN);
     lfd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (lfd == -1) {
@@ -290,28 +399,15 @@ main(int argc, char **argv)
         fprintf(stderr, "httpd: %s port %d: %s\n", addr, port, strerror(errno));
         return 1;
     }
+    if (argc > 3 && unix_listen(argv[3], &ufd) == -1)
+        return 1;
+    signal(SIGCHLD, SIG_IGN); /* children are reaped by the kernel */
+    if (ufd != -1 && fork() == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        close(lfd);
+        accept_loop(ufd);
+    }
     printf("ready\n");
     fflush(stdout);
-    for (;;) {
-        pid_t pid;
-        int fd = accept(lfd, NULL, NULL);
-
-        if (fd == -1) {
-            if (errno == EINTR || errno == ECONNABORTED || errno == EMFILE)
-                continue;
-            perror("httpd: accept");
-            return 1;
-        }
-        pid = fork();
-        if (pid == 0) {
-            close(lfd);
-            prctl(PR_SET_PDEATHSIG, SIGTERM);
-            alarm(CONN_LIFETIME_S);
-            serve(fd);
-            shutdown(fd, SHUT_WR);
-            close(fd);
-            _exit(0);
-        }
-        close(fd);
-    }
+    accept_loop(lfd);
 }

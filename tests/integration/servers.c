@@ -4,6 +4,7 @@
  * it sets is inherited by the workers, which is how tests learn the ports:
  *
  *   PT_HTTP_PORT          tests/helpers/httpd on 127.0.0.1
+ *   PT_HTTP_SOCK          the same httpd on a unix socket
  *   PT_HTTPS_PORT         openssl s_server with a certificate signed by PT_HTTPS_CA
  *   PT_HTTPS_SELF_PORT    openssl s_server with a self-signed certificate
  *   PT_HTTPS_CA           the CA file; PT_TLS_SELF_CERT the self-signed certificate
@@ -68,9 +69,10 @@ start_http(void)
 {
     char err[HARNESS_ERRLEN];
 
-    if (harness_httpd_start(&httpd, getenv("PROBE_HELPERS"), err, sizeof(err)) == 0)
+    if (harness_httpd_start(&httpd, getenv("PROBE_HELPERS"), err, sizeof(err)) == 0) {
         export_int("PT_HTTP_PORT", httpd.port);
-    else
+        setenv("PT_HTTP_SOCK", httpd.sock, 1);
+    } else
         setup_failed(err);
     if (pki.dir[0] == '\0')
         return;

@@ -107,6 +107,12 @@ ParameterizedTestParameters(reasons, every_kind_names_its_failure)
         {"redis_to_tls_port", "redis://127.0.0.1:%d", "PT_REDIS_TLS_PORT", "connect", ""},
         /* over a cap */
         {"http_body_cap", "http://127.0.0.1:%d/big", "PT_HTTP_PORT", "limit", ""},
+        {"http_json_cap", "http://127.0.0.1:%d/json/big", "PT_HTTP_PORT", "limit", ""},
+        /* --expect-json: a value that differs, a body that is not JSON */
+        {"http_json_differs", "http://127.0.0.1:%d/json/spring-down", "PT_HTTP_PORT", "body", ""},
+        {"http_json_invalid", "http://127.0.0.1:%d/json/invalid", "PT_HTTP_PORT", "body", ""},
+        /* --unix-socket to a path that does not exist */
+        {"http_unix_missing", "http://127.0.0.1:%d/", "PT_HTTP_PORT", "connect", ""},
     };
     return cr_make_param_array(struct reason_case, cases, sizeof(cases) / sizeof(cases[0]));
 }
@@ -131,6 +137,12 @@ ParameterizedTest(struct reason_case *c, reasons, every_kind_names_its_failure, 
     if (strcmp(c->name, "http_body_cap") == 0) {
         argv[5] = "--expect-body";
         argv[6] = "never-there";
+    } else if (strncmp(c->name, "http_json_", 10) == 0) {
+        argv[5] = "--expect-json";
+        argv[6] = "/status=UP";
+    } else if (strcmp(c->name, "http_unix_missing") == 0) {
+        argv[5] = "--unix-socket";
+        argv[6] = "/nonexistent/probe-test.sock";
     }
     if (strncmp(c->name, "rediss", 6) == 0) {
         argv[5] = "--cacert";

@@ -14,7 +14,7 @@
 # mariadbd (mysql_native_password and ed25519 users, TLS), the gRPC health server of
 # tests/helpers (h2c and TLS), openssl s_server (a certificate from the test CA, and one from
 # no known CA), and the fake MySQL 8 server that offers caching_sha2_password, which MariaDB
-# cannot. Names (web.test, db.test, cache.test)
+# cannot; an HTTP app on a unix socket in the root. Names (web.test, db.test, cache.test)
 # come from the root's /etc/hosts, read by c-ares.
 set -eu
 
@@ -281,6 +281,34 @@ grpcs_port=$(free_port)
 pids="$pids $!"
 wait_listen "$grpcs_port" $! "grpc_health.py --tls" "$tmp/grpcs.log"
 
+# An app on a unix socket in the root, as gunicorn serves one: Spring's health document.
+mkdir -p "$root/run"
+/usr/bin/python3 -c '
+import http.server, os, socketserver, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        body = b"{\"status\":\"UP\",\"components\":{\"db\":{\"status\":\"DOWN\"}}}"
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+class S(socketserver.UnixStreamServer):
+    def get_request(self):
+        conn, _ = self.socket.accept()
+        return conn, ("unix", 0)
+S(sys.argv[1], H).serve_forever()
+' "$root/run/app.sock" >"$tmp/app.log" 2>&1 &
+pids="$pids $!"
+i=0
+until [ -S "$root/run/app.sock" ]; do
+    i=$((i + 1))
+    [ $i -lt 100 ] || die "the unix socket app did not start: $(cat "$tmp/app.log")"
+    sleep 0.05
+done
+
 sha2_pw="static-sha2-pw"
 for mode in plain switch; do
     sw=""
@@ -514,6 +542,18 @@ expect "PostgreSQL without a user, unprivileged, no /etc/passwd: an answer, not 
 
 in_root check --timeout 1s "tcp://nowhere.invalid:80"
 expect "a name outside /etc/hosts fails in dns (c-ares, no NSS)" 1 '^FAIL tcp .*dns'
+
+# HTTP over a unix socket (curl built with unix sockets), JSON checked by the static libjansson;
+# the URL's host is only the Host header and is never looked up.
+in_root check --unix-socket /run/app.sock --expect-json /status=UP \
+    "http://app.internal/actuator/health"
+expect "http over a unix socket, --expect-json" 0 '^PASS http +http://app.internal/actuator/health +200 '
+in_root check --unix-socket /run/app.sock --expect-json /components/db/status=UP \
+    "http://app.internal/actuator/health"
+expect "--expect-json mismatch names the pointer" 1 \
+    '^FAIL http .*/components/db/status is "DOWN", expected UP'
+in_root check --unix-socket /run/none.sock "http://app.internal/"
+expect "a missing unix socket fails fast" 1 '^FAIL http .*unix socket /run/none.sock: No such file'
 
 # A peer that accepts and never speaks MySQL: the deadline holds.
 in_root check --timeout 500ms "mysql://app:x@127.0.0.1:$redis_port/app"
