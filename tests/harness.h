@@ -174,6 +174,7 @@ struct harness_grpc {
     /* Set before start, or "": the control directory (default: "control" in the temp dir). */
     char control[HARNESS_PATH + 16];
     int no_health; /* set before start: no health service, every call ends 12 UNIMPLEMENTED */
+    int mtls;      /* set before start (with a pki): require a client certificate from its CA */
 };
 
 /* Output is kept in the struct itself, so a test that stops at a failed assertion leaks

@@ -603,7 +603,7 @@ harness_grpc_start(struct harness_grpc *g, const char *helpers_dir, const struct
                    char *err, size_t errlen)
 {
     char bin[HARNESS_PATH + 16], port[16];
-    const char *argv[8] = {bin, port, g->control, NULL};
+    const char *argv[10] = {bin, port, g->control, NULL};
     int attempt, n = 3;
 
     if (helper_path(helpers_dir, "grpc_health.py", bin, sizeof(bin), err, errlen) == -1)
@@ -612,6 +612,10 @@ harness_grpc_start(struct harness_grpc *g, const char *helpers_dir, const struct
         argv[n++] = "--tls";
         argv[n++] = pki->cert;
         argv[n++] = pki->key;
+        if (g->mtls) {
+            argv[n++] = "--client-ca";
+            argv[n++] = pki->ca;
+        }
     }
     if (g->no_health)
         argv[n++] = "--no-health";

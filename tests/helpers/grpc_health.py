@@ -3,7 +3,7 @@
 grpc.health.v1.Health/Check, for the tests: no protoc, the two one-field messages are
 encoded by hand.
 
-    grpc_health.py PORT CONTROL_DIR [--tls CERT KEY] [--no-health]
+    grpc_health.py PORT CONTROL_DIR [--tls CERT KEY [--client-ca CA]] [--no-health]
 
 The status of service S is the first line of CONTROL_DIR/S (CONTROL_DIR/_default for the
 empty service ""), read on every call, so a test switches it by rewriting the file:
@@ -116,7 +116,14 @@ def main():
                 cert = f.read()
             with open(rest[i + 2], "rb") as f:
                 key = f.read()
-            bound = server.add_secure_port(address, grpc.ssl_server_credentials([(key, cert)]))
+            client_ca = None
+            if "--client-ca" in rest:
+                with open(rest[rest.index("--client-ca") + 1], "rb") as f:
+                    client_ca = f.read()
+            # With a client CA, a client certificate from it is required (mTLS).
+            creds = grpc.ssl_server_credentials([(key, cert)], root_certificates=client_ca,
+                                                require_client_auth=client_ca is not None)
+            bound = server.add_secure_port(address, creds)
         else:
             bound = server.add_insecure_port(address)
     except RuntimeError:

@@ -43,7 +43,7 @@ static struct harness_httpd httpd;
 static struct harness_https https, https_self, https_mtls;
 static struct harness_postgres pg, pg_tls, pg_standby, pg_cold;
 static struct harness_memcached memcached;
-static struct harness_grpc grpc, grpcs, grpc_nohealth;
+static struct harness_grpc grpc, grpcs, grpcs_mtls, grpc_nohealth;
 static char setup_errors[4096];
 
 static void
@@ -225,6 +225,12 @@ start_grpc(void)
     snprintf(grpcs.control, sizeof(grpcs.control), "%s", grpc.control);
     if (pki.dir[0] != '\0' && harness_grpc_start(&grpcs, helpers, &pki, err, sizeof(err)) == 0)
         export_int("PT_GRPCS_PORT", grpcs.port);
+    else if (pki.dir[0] != '\0')
+        setup_failed(err);
+    snprintf(grpcs_mtls.control, sizeof(grpcs_mtls.control), "%s", grpc.control);
+    grpcs_mtls.mtls = 1;
+    if (pki.dir[0] != '\0' && harness_grpc_start(&grpcs_mtls, helpers, &pki, err, sizeof(err)) == 0)
+        export_int("PT_GRPCS_MTLS_PORT", grpcs_mtls.port);
     else if (pki.dir[0] != '\0')
         setup_failed(err);
     grpc_nohealth.no_health = 1;
