@@ -79,6 +79,7 @@ dockerd_start() {
         say "dockerd cannot start: $DOCKERD or $DOCKER is missing"
         exit 75
     }
+    [ ! -e "$DK_DIR" ] || say "removing what an earlier run left in $DK_DIR"
     dk_sweep
     mkdir -p "$DK_DIR/data" "$DK_DIR/exec" "$DK_DIR/client" "$DK_DIR/work"
     printf '{"deprecated-key-path": "%s"}\n' "$DK_DIR/key.json" >"$DK_DIR/daemon.json"
