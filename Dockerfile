@@ -6,7 +6,8 @@
 #               its binary from here, so an image is never made from an untested binary
 #   production  FROM scratch: /probe, CA certificates, /etc/passwd and /etc/group
 #
-#   docker build -t probe .                  (BuildKit; Docker 23 or newer)
+#   docker build -t probe .                  (BuildKit: Docker 23 or newer, or 20.10 with
+#                                             DOCKER_BUILDKIT=1, as `make image-test` runs it)
 #   podman build --format docker -t probe .  (keeps the HEALTHCHECK; `make image-test` does this)
 #
 # Other images take only the binary:  COPY --from=probe /probe /usr/local/bin/probe

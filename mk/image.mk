@@ -1,7 +1,13 @@
-# The container image (issue #4): the Dockerfile's production image, built with podman from
-# a local debootstrap base, never from a registry. Both run as root and install podman, runc,
-# debootstrap (and for the test redis-server, iproute2, openssl) when missing; podman's store
-# is build/image/ (`scripts/image/podman.sh` is podman on it). IMAGE names the tag.
+# The container image (issue #4): the Dockerfile's production image, built from a local
+# debootstrap base, never from a registry. `make image` builds with podman; `make image-test`
+# tests on a Docker engine it starts itself under build/dk (dockerd, BuildKit), or on podman
+# when dockerd cannot start here (PROBE_IMAGE_ENGINE=auto|docker|podman picks). Both run as
+# root and install what they miss: PKGS_IMAGE_PODMAN, PKGS_IMAGE_DOCKER. Podman's store is
+# build/image/ (`scripts/image/podman.sh` is podman on it). IMAGE names the tag.
+
+PKGS_IMAGE_PODMAN := podman runc debootstrap redis-server iproute2 openssl
+PKGS_IMAGE_DOCKER := docker.io debootstrap redis-server util-linux procps openssl jq
+export PKGS_IMAGE_PODMAN PKGS_IMAGE_DOCKER
 
 .PHONY: image image-test
 

@@ -89,11 +89,21 @@ lock() {
 # re-imported in seconds. Made to look like Debian's slim image: no docs, man pages or
 # locales (now or when packages are installed later), no apt lists, no downloaded packages.
 base_image() {
-    local tar=$STATE/$DEBIAN_VERSION-minbase.tar dir=$STATE/rootfs.tmp
     if pm image exists "$BASE_IMAGE"; then
         say "$BASE_IMAGE: present"
         return 0
     fi
+    base_tar
+    pm import --quiet --change 'CMD ["bash"]' "$BASE_TAR" "$BASE_IMAGE" >/dev/null
+    say "$BASE_IMAGE: imported from $BASE_TAR"
+}
+
+# base_tar: $BASE_TAR, the slim debootstrap rootfs both engines import as $BASE_IMAGE; made
+# once and kept in $STATE.
+BASE_TAR=$STATE/$DEBIAN_VERSION-minbase.tar
+base_tar() {
+    local tar=$BASE_TAR dir=$STATE/rootfs.tmp
+    mkdir -p "$STATE"
     if [ ! -s "$tar" ]; then
         rm -rf "$dir"
         debootstrap --variant=minbase "$DEBIAN_VERSION" "$dir" ${DEBIAN_MIRROR:+"$DEBIAN_MIRROR"} \
@@ -104,8 +114,6 @@ base_image() {
         mv "$tar.tmp" "$tar"
         rm -rf "$dir"
     fi
-    pm import --quiet --change 'CMD ["bash"]' "$tar" "$BASE_IMAGE" >/dev/null
-    say "$BASE_IMAGE: imported from $tar"
 }
 
 slim_rootfs() {
@@ -127,20 +135,26 @@ CFG
 }
 
 # build_image TAG: podman build of the Dockerfile, no pulls, docker format (the OCI format
-# has no HEALTHCHECK). The output goes to $STATE/build.log with the seconds since the start
-# on each line; what follows is how long each Dockerfile step took, and the log's end when
-# the build fails. Bounded by IMAGE_BUILD_TIMEOUT seconds.
+# has no HEALTHCHECK), logged to $STATE/build.log.
 build_image() {
-    local tag=$1 log=$STATE/build.log rc=0 limit=${IMAGE_BUILD_TIMEOUT:-2700}
-    timeout -k 30 "$limit" "${PM[@]}" build \
+    run_build podman "$STATE/build.log" step_times "${PM[@]}" build \
         --isolation chroot --pull=never --format docker --layers --force-rm \
-        --build-arg "DEBIAN_VERSION=$DEBIAN_VERSION" -t "$tag" -f "$ROOT/Dockerfile" "$ROOT" \
-        </dev/null 9>&- 2>&1 | stamp_lines >"$log" || rc=$?
-    step_times <"$log"
+        --build-arg "DEBIAN_VERSION=$DEBIAN_VERSION" -t "$1" -f "$ROOT/Dockerfile" "$ROOT"
+}
+
+# run_build ENGINE LOG STEP_TIMES CMD...: an image build, bounded by IMAGE_BUILD_TIMEOUT
+# seconds. Its output goes to LOG with the seconds since the start on each line; STEP_TIMES
+# then reads LOG and says how long each Dockerfile step took; the log's end is shown when
+# the build fails.
+run_build() {
+    local engine=$1 log=$2 times=$3 rc=0 limit=${IMAGE_BUILD_TIMEOUT:-2700}
+    shift 3
+    timeout -k 30 "$limit" "$@" </dev/null 9>&- 2>&1 | stamp_lines >"$log" || rc=$?
+    "$times" <"$log"
     if [ "$rc" != 0 ]; then
         tail -n 60 "$log" >&2
-        [ "$rc" != 124 ] || die "podman build timed out after ${limit}s (log: $log)"
-        die "podman build failed (exit $rc; log: $log)"
+        [ "$rc" != 124 ] || die "$engine build timed out after ${limit}s (log: $log)"
+        die "$engine build failed (exit $rc; log: $log)"
     fi
 }
 

@@ -18,7 +18,10 @@ prefix=$(mkdir -p "$3" && cd "$3" && pwd)
 : "${STATIC_OPT:=-Os -ffunction-sections -fdata-sections}"
 
 # Every core; not the calling make's jobserver, whose descriptors this script does not get.
-unset MAKEFLAGS MFLAGS
+# MAKELEVEL too, as PostgreSQL's own GNUmakefile wrapper does: its Makefile.global makes the
+# generated headers (utils/errcodes.h, ...) only in a top-level make, so under `make static`
+# (a sub-make, as in the Dockerfile's build stage) src/port failed without them.
+unset MAKEFLAGS MFLAGS MAKELEVEL
 jobs="-j$(nproc)"
 
 rm -rf "$build"
