@@ -23,11 +23,12 @@ ENV DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8
 RUN rm -f /etc/apt/apt.conf.d/docker-clean \
  && echo 'Binary::apt::APT::Keep-Downloaded-Packages "true";' >/etc/apt/apt.conf.d/keep-downloads
 # The package lists live in the Makefile (PKGS_BUILD, mk/static.mk's PKGS_STATIC): only those
-# two files are copied here, so this layer changes only when they do. libcriterion-dev is
+# files (and mk/arch.mk, which names the architecture the static build is for, and
+# mk/hiredis.mk) are copied here, so this layer changes only when they do. libcriterion-dev is
 # for the unit tests in the test stage.
 WORKDIR /src
 COPY Makefile ./
-COPY mk/static.mk mk/hiredis.mk mk/
+COPY mk/arch.mk mk/static.mk mk/hiredis.mk mk/
 RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \
     --mount=type=cache,target=/var/lib/apt/lists,sharing=locked \
     apt-get update -qq \
