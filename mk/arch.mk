@@ -7,6 +7,10 @@
 
 NATIVE_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
 ARCH        ?= $(NATIVE_ARCH)
+# An empty ARCH= (a Dockerfile's $TARGETARCH under a builder that does not set it) is native.
+ifeq ($(strip $(ARCH)),)
+override ARCH := $(NATIVE_ARCH)
+endif
 # GNU triplets and Debian's cross compiler packages of the architectures probe is built for.
 ARCH_TRIPLET_amd64 := x86_64-linux-gnu
 ARCH_TRIPLET_arm64 := aarch64-linux-gnu

@@ -50,7 +50,7 @@ PKGS_STATIC_TEST := $(sort $(PKGS_STATIC) $(PKGS_BUILD) file redis-server mariad
                     postgresql openssl iproute2 python3-grpcio)
 PKGS_STATIC_TEST += memcached
 
-.PHONY: static test-static clean-static deps-static deps-static-test test-arm64 deps-arm64-test
+.PHONY: static static-libs test-static clean-static deps-static deps-static-test test-arm64 deps-arm64-test
 
 static: deps-static
 	$(MAKE) $(STATIC_BIN)
@@ -59,6 +59,9 @@ static: deps-static
 deps-static deps-static-test deps-arm64-test:
 	@$(ARCH_ENABLE)
 	@$(MAKE) --no-print-directory deps-build PKGS_BUILD='$(PKGS_$(shell echo $(@:deps-%=%) | tr a-z- A-Z_))'
+
+# The libraries built from source, alone: the Dockerfile's cached layer below probe's sources.
+static-libs: $(STATIC_CURL) $(STATIC_MARIADB) $(HIREDIS_STAMP)
 
 # Debian's sources, patched, unpacked once (scripts/static/fetch-source.sh).
 $(STATIC_SRC)/curl/.debian-source: | deps-static
