@@ -6,6 +6,12 @@
 #               its binary from here, so an image is never made from an untested binary
 #   production  FROM scratch: /probe, CA certificates, /etc/passwd and /etc/group
 #
+# Multi-platform: every stage but production runs on the build machine's platform and
+# cross-compiles for the target's (`make static ARCH=$TARGETARCH`, mk/arch.mk); the test stage
+# runs a foreign binary with qemu-user-static. amd64 and arm64:
+#   docker buildx build --platform linux/amd64,linux/arm64 -t probe .
+#   podman build --platform linux/arm64 --format docker -t probe:arm64 .
+#
 #   docker build -t probe .                  (BuildKit: Docker 23 or newer, or 20.10 with
 #                                             DOCKER_BUILDKIT=1, as `make image-test` runs it)
 #   podman build --format docker -t probe .  (keeps the HEALTHCHECK; `make image-test` does this)
@@ -17,34 +23,39 @@
 
 ARG DEBIAN_VERSION=bookworm
 
-FROM debian:${DEBIAN_VERSION}-slim AS base
+FROM --platform=$BUILDPLATFORM debian:${DEBIAN_VERSION}-slim AS base
+ARG TARGETARCH
 ENV DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8
 # Keep downloaded .debs: /var/cache/apt is a cache mount, shared between builds, not a layer.
 RUN rm -f /etc/apt/apt.conf.d/docker-clean \
  && echo 'Binary::apt::APT::Keep-Downloaded-Packages "true";' >/etc/apt/apt.conf.d/keep-downloads
 # The package lists live in the Makefile (PKGS_BUILD, mk/static.mk's PKGS_STATIC): only those
-# two files are copied here, so this layer changes only when they do. libcriterion-dev is
+# files (and mk/arch.mk, which names the architecture the static build is for, and
+# mk/hiredis.mk) are copied here, so this layer changes only when they do. libcriterion-dev is
 # for the unit tests in the test stage.
 WORKDIR /src
 COPY Makefile ./
-COPY mk/static.mk mk/hiredis.mk mk/
+COPY mk/arch.mk mk/static.mk mk/hiredis.mk mk/
 RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \
     --mount=type=cache,target=/var/lib/apt/lists,sharing=locked \
     apt-get update -qq \
  && apt-get install -y -qq --no-install-recommends make libcriterion-dev >/dev/null \
- && make deps-build deps-static
+ && make deps-build deps-static ARCH="$TARGETARCH" \
+ && { [ -z "$TARGETARCH" ] || [ "$TARGETARCH" = "$(dpkg --print-architecture)" ] || \
+      apt-get install -y -qq --no-install-recommends qemu-user-static >/dev/null; }
 
 FROM base AS build
+ARG TARGETARCH
 # libcurl, MariaDB Connector/C and hiredis (trixie's, for TLS), built from Debian's source
 # packages, depend only on the static build's scripts: their layer stays cached while probe's
 # own sources change.
 COPY scripts/static/ scripts/static/
-RUN make build/static/prefix/lib/libcurl.a build/static/prefix/lib/libmariadbclient.a \
-    build/hiredis/.built
+RUN make static-libs ARCH="$TARGETARCH"
 COPY probe/ probe/
-RUN make static
+RUN make static ARCH="$TARGETARCH"
 
 FROM build AS test
+ARG TARGETARCH
 COPY tests/ tests/
 # Unit tests only: the integration suite starts MariaDB, Redis and TLS servers and belongs to
 # `make test` on the host (and `make image-test` runs this image against a real Redis).
@@ -52,14 +63,20 @@ COPY tests/ tests/
 RUN make unit PKGS_TEST='$(PKGS_BUILD) libcriterion-dev'
 # The static binary: no program interpreter, runs in an empty root with no /etc at all,
 # and a check of a closed loopback port fails with exit 1 (never 2, which Docker reserves).
+# Another architecture's (build/probe-static-ARCH) runs there under its qemu, beside it.
 RUN set -eu; \
-    if readelf -l build/probe-static | grep -q 'program interpreter'; then \
-        echo "build/probe-static is dynamically linked" >&2; exit 1; fi; \
-    mkdir -p /empty /out; cp build/probe-static /empty/probe; \
-    chroot /empty /probe version; \
-    rc=0; chroot /empty /probe check --timeout 1s tcp://127.0.0.1:1 || rc=$?; \
+    bin=build/probe-static run=""; mkdir -p /empty /out; \
+    if [ -n "$TARGETARCH" ] && [ "$TARGETARCH" != "$(dpkg --print-architecture)" ]; then \
+        bin=build/probe-static-$TARGETARCH; \
+        case $TARGETARCH in arm64) run=/qemu-aarch64-static ;; amd64) run=/qemu-x86_64-static ;; esac; \
+        cp "/usr/bin$run" /empty/; fi; \
+    if readelf -l "$bin" | grep -q 'program interpreter'; then \
+        echo "$bin is dynamically linked" >&2; exit 1; fi; \
+    cp "$bin" /empty/probe; \
+    chroot /empty $run /probe version; \
+    rc=0; chroot /empty $run /probe check --timeout 1s tcp://127.0.0.1:1 || rc=$?; \
     [ "$rc" = 1 ] || { echo "check of a closed port exited $rc, want 1" >&2; exit 1; }; \
-    install -m 0755 build/probe-static /out/probe
+    install -m 0755 "$bin" /out/probe
 
 FROM base AS rootfs
 # The only user: probe (65532, as distroless' nonroot). root stays for files it owns.

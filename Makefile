@@ -91,6 +91,7 @@ test: deps-test
 	PROBE_DEADLINE_LOG=$(DEADLINE_LOG) $(MAKE) integration
 	$(MAKE) test-configs
 	$(MAKE) test-static
+	$(MAKE) test-arm64
 	PROBE_DEADLINE_LOG=$(DEADLINE_LOG) $(MAKE) test-faults
 	$(MAKE) fuzz-regress
 	@sort -n $(DEADLINE_LOG) | awk 'END { if (NR) printf "deadline tests: %d runs; longest past the deadline: %.1f ms (%s, T = %d ms)\n", NR, $$1, $$4, $$2 }'
@@ -121,6 +122,7 @@ clean:
 -include $(OBJS:.o=.d) $(ASAN_OBJS:.o=.d)
 
 # Issue-specific rules live in their own fragments.
+-include mk/arch.mk
 -include mk/hiredis.mk
 -include mk/static.mk
 -include mk/image.mk

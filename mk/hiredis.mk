@@ -7,13 +7,17 @@
 # not recompile probe, but a parallel make never compiles against missing headers).
 
 HIREDIS_SUITE  := trixie
-HIREDIS_DIR    := $(BUILD)/hiredis
+# The source is one for every architecture; a foreign ARCH (mk/arch.mk) builds in
+# build/hiredis-ARCH/ with its cross compiler, for build/probe-static-ARCH.
+HIREDIS_SRC    := $(BUILD)/hiredis/src
+HIREDIS_DIR    := $(BUILD)/hiredis$(ARCH_SUFFIX)
 HIREDIS_PREFIX := $(HIREDIS_DIR)/prefix
 HIREDIS_STAMP  := $(HIREDIS_DIR)/.built
 HIREDIS_CFLAGS := -I$(HIREDIS_PREFIX)/include
 HIREDIS_LIBS   := $(HIREDIS_PREFIX)/lib/libhiredis_ssl.a $(HIREDIS_PREFIX)/lib/libhiredis.a
 # What fetching and building it needs beyond a compiler: apt-get source, dpkg-source, OpenSSL.
-PKGS_HIREDIS   := gcc make libc6-dev libssl-dev dpkg-dev xz-utils ca-certificates
+PKGS_HIREDIS   := gcc make libc6-dev libssl-dev dpkg-dev xz-utils ca-certificates \
+                  $(PKGS_ARCH_CROSS) $(call arch_dev,libssl-dev)
 
 .PHONY: hiredis deps-hiredis
 
@@ -23,15 +27,15 @@ hiredis: $(HIREDIS_STAMP)
 deps-hiredis:
 	@$(MAKE) --no-print-directory deps-build PKGS_BUILD='$(PKGS_HIREDIS)'
 
-$(HIREDIS_DIR)/src/.debian-source: | deps-hiredis
-	FETCH_SUITE=$(HIREDIS_SUITE) sh scripts/static/fetch-source.sh $(HIREDIS_DIR) hiredis \
-	  $(HIREDIS_DIR)/src
+$(HIREDIS_SRC)/.debian-source: | deps-hiredis
+	FETCH_SUITE=$(HIREDIS_SUITE) sh scripts/static/fetch-source.sh $(BUILD)/hiredis hiredis \
+	  $(HIREDIS_SRC)
 
-$(HIREDIS_STAMP): $(HIREDIS_DIR)/src/.debian-source scripts/static/build-hiredis.sh
+$(HIREDIS_STAMP): $(HIREDIS_SRC)/.debian-source scripts/static/build-hiredis.sh
 	rm -f $@
-	CC='$(CC)' STATIC_OPT='$(STATIC_OPT)' \
-	  sh scripts/static/build-hiredis.sh $(HIREDIS_DIR)/src $(HIREDIS_DIR)/build $(HIREDIS_PREFIX)
-	cat $(HIREDIS_DIR)/src/.debian-source >$@
+	$(STATIC_TOOLS) sh scripts/static/build-hiredis.sh $(HIREDIS_SRC) $(HIREDIS_DIR)/build \
+	  $(HIREDIS_PREFIX)
+	cat $(HIREDIS_SRC)/.debian-source >$@
 
 # Every compile of probe (and of the unit tests, which include its headers) waits for the
 # headers; the links take the libraries through the Makefile's LIBS.

@@ -10,6 +10,7 @@
 # Debian's path, which is where a scratch image puts it; there is no CA directory (it would
 # need hashed links).
 # Installs PREFIX/lib/libcurl.a and PREFIX/include/curl/.
+# HOST=TRIPLET (aarch64-linux-gnu) cross-compiles with CC for that system (mk/arch.mk).
 set -eu
 
 [ $# -eq 3 ] || { echo "usage: $0 SRC BUILDDIR PREFIX" >&2; exit 2; }
@@ -17,6 +18,7 @@ src=$(cd "$1" && pwd)
 build=$2
 prefix=$(mkdir -p "$3" && cd "$3" && pwd)
 : "${CC:=gcc}"
+: "${HOST:=}"
 : "${STATIC_OPT:=-Os -ffunction-sections -fdata-sections}"
 
 # Every core; not the calling make's jobserver, whose descriptors this script does not get.
@@ -28,7 +30,7 @@ mkdir -p "$build"
 cd "$build"
 echo "static: configuring curl ($(cat "$src/.debian-source" 2>/dev/null || echo "$src"))" >&2
 "$src/configure" \
-    CC="$CC" CFLAGS="$STATIC_OPT" \
+    CC="$CC" CFLAGS="$STATIC_OPT" ${HOST:+--host="$HOST"} \
     --prefix="$prefix" --disable-shared --enable-static \
     --disable-dependency-tracking --disable-silent-rules \
     --enable-http --disable-ftp --disable-file --disable-ldap --disable-ldaps --disable-rtsp \

@@ -8,6 +8,7 @@
 # (fetch-source.sh with FETCH_SUITE). Position-independent (hiredis' own -fPIC): the dynamic
 # build is a PIE. Only the static libraries and the headers are installed:
 # PREFIX/lib/libhiredis{,_ssl}.a, PREFIX/include/hiredis/ (adapters/ included).
+# HOST=TRIPLET (aarch64-linux-gnu) cross-compiles with CC and that system's ar (mk/arch.mk).
 set -eu
 
 [ $# -eq 3 ] || { echo "usage: $0 SRC BUILDDIR PREFIX" >&2; exit 2; }
@@ -21,7 +22,7 @@ rm -rf "$build"
 mkdir -p "$(dirname "$build")"
 cp -a "$src" "$build"
 echo "static: building hiredis with TLS ($(cat "$src/.debian-source" 2>/dev/null || echo "$src"))" >&2
-make -C "$build" CC="${CC:-gcc}" OPTIMIZATION="${STATIC_OPT:--Os}" DEBUG_FLAGS=-g USE_SSL=1 \
+make -C "$build" CC="${CC:-gcc}" AR="${HOST:+$HOST-}ar" OPTIMIZATION="${STATIC_OPT:--Os}" DEBUG_FLAGS=-g USE_SSL=1 \
     libhiredis.a libhiredis_ssl.a >"$build/make.log" 2>&1 || { tail -40 "$build/make.log" >&2; exit 1; }
 rm -rf "$prefix/include/hiredis"
 mkdir -p "$prefix/include/hiredis/adapters" "$prefix/lib"

@@ -8,6 +8,7 @@
 # with OpenSSL and without GSSAPI, LDAP, readline, ICU and zlib (libpq uses none of them for
 # a health check: GSS encryption and LDAP service lookups are not offered).
 # Installs PREFIX/lib/libpq.a, libpgcommon_shlib.a, libpgport_shlib.a and the client headers.
+# HOST=TRIPLET (aarch64-linux-gnu) cross-compiles with CC for that system (mk/arch.mk).
 set -eu
 
 [ $# -eq 3 ] || { echo "usage: $0 SRC BUILDDIR PREFIX" >&2; exit 2; }
@@ -15,6 +16,7 @@ src=$(cd "$1" && pwd)
 build=$2
 prefix=$(mkdir -p "$3" && cd "$3" && pwd)
 : "${CC:=gcc}"
+: "${HOST:=}"
 : "${STATIC_OPT:=-Os -ffunction-sections -fdata-sections}"
 
 # Every core; not the calling make's jobserver, whose descriptors this script does not get.
@@ -29,7 +31,7 @@ mkdir -p "$build"
 build=$(cd "$build" && pwd)
 echo "static: configuring libpq ($(cat "$src/.debian-source" 2>/dev/null || echo "$src"))" >&2
 # A VPATH build keeps the unpacked source clean; Debian's patches set the socket directory.
-(cd "$build" && "$src/configure" CC="$CC" CFLAGS="$STATIC_OPT" \
+(cd "$build" && "$src/configure" CC="$CC" CFLAGS="$STATIC_OPT" ${HOST:+--host="$HOST"} \
     --prefix="$prefix" --with-openssl --without-gssapi --without-ldap --without-readline \
     --without-icu --without-zlib --without-llvm --without-libxml --without-pam \
     --with-system-tzdata=/usr/share/zoneinfo \

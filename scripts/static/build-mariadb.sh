@@ -9,6 +9,7 @@
 # and the remote_io (curl) plugin are left out. The plugin directory points nowhere, so a
 # server asking for another plugin gets "cannot be loaded", not a half-working static dlopen().
 # Installs PREFIX/lib/libmariadbclient.a and PREFIX/include/mariadb/.
+# HOST=TRIPLET (aarch64-linux-gnu) cross-compiles with CC for that system (mk/arch.mk).
 set -eu
 
 [ $# -eq 3 ] || { echo "usage: $0 SRC BUILDDIR PREFIX" >&2; exit 2; }
@@ -16,6 +17,11 @@ src=$(cd "$1" && pwd)
 build=$2
 prefix=$(mkdir -p "$3" && cd "$3" && pwd)
 : "${CC:=gcc}"
+: "${HOST:=}"
+# Across, CMake is told the target system (CMAKE_CROSSCOMPILING: it runs nothing it builds)
+# and finds the target's libraries in /usr/lib/HOST through the compiler's multiarch paths.
+set --
+[ -z "$HOST" ] || set -- -DCMAKE_SYSTEM_NAME=Linux -DCMAKE_SYSTEM_PROCESSOR="${HOST%%-*}"
 : "${STATIC_OPT:=-Os -ffunction-sections -fdata-sections}"
 
 # Every core; not the calling make's jobserver, whose descriptors this script does not get.
@@ -26,7 +32,7 @@ rm -rf "$build"
 mkdir -p "$build"
 echo "static: configuring Connector/C ($(cat "$src/.debian-source" 2>/dev/null || echo "$src"))" >&2
 cmake -S "$src" -B "$build" -G "Unix Makefiles" \
-    -DCMAKE_C_COMPILER="$CC" \
+    -DCMAKE_C_COMPILER="$CC" "$@" \
     -DCMAKE_BUILD_TYPE=MinSizeRel \
     -DCMAKE_C_FLAGS_MINSIZEREL="$STATIC_OPT -DNDEBUG" \
     -DCMAKE_INSTALL_PREFIX="$prefix" \

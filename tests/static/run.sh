@@ -6,6 +6,11 @@
 #   PROBE_STATIC_UNSTRIPPED  the same before strip (nm: which MySQL plugins are in)
 #   PROBE_DYNAMIC            build/probe (checks the fake MySQL 8 server itself)
 #   MYSQL_SHA2               tests/static/mysql_sha2.c, built
+# and, for another architecture's binary (`make test-arm64`: build/probe-static-arm64):
+#   PROBE_RUNNER             a static emulator (qemu-aarch64-static), copied into the root
+#                            and run there in front of /probe; no binfmt_misc is needed
+#   PROBE_DEADLINE_SLACK_MS  added to the deadline test's bound (emulation is slower)
+#   PROBE_SUITE              the name in messages (test-arm64)
 #
 # The root holds only /probe, /etc/hosts, /etc/resolv.conf and /etc/ssl/certs/
 # ca-certificates.crt (a test CA) — what a FROM scratch image holds — and probe runs there
@@ -20,6 +25,7 @@ set -eu
 
 : "${PROBE_STATIC:?set PROBE_STATIC (make test-static sets it)}"
 : "${PROBE_STATIC_UNSTRIPPED:?}" "${PROBE_DYNAMIC:?}" "${MYSQL_SHA2:?}"
+: "${PROBE_RUNNER:=}" "${PROBE_DEADLINE_SLACK_MS:=0}" "${PROBE_SUITE:=test-static}"
 PATH="$PATH:/usr/sbin:/sbin"
 
 passed=0
@@ -41,7 +47,7 @@ not_ok() {
 }
 
 die() {
-    printf 'test-static: %s\n' "$*" >&2
+    printf '%s: %s\n' "$PROBE_SUITE" "$*" >&2
     exit 1
 }
 
@@ -54,7 +60,7 @@ trap cleanup EXIT
 trap 'exit 1' INT TERM
 
 [ "$(id -u)" = 0 ] || die "needs root (chroot)"
-for f in "$PROBE_STATIC" "$PROBE_STATIC_UNSTRIPPED" "$PROBE_DYNAMIC" "$MYSQL_SHA2"; do
+for f in "$PROBE_STATIC" "$PROBE_STATIC_UNSTRIPPED" "$PROBE_DYNAMIC" "$MYSQL_SHA2" $PROBE_RUNNER; do
     [ -x "$f" ] || die "$f: not built"
 done
 chroot=$(command -v chroot) || die "chroot not found (coreutils)"
@@ -144,6 +150,14 @@ mkdir -p "$pki"
 root="$tmp/root"
 mkdir -p "$root/etc/ssl/certs"
 cp "$PROBE_STATIC" "$root/probe"
+# The emulator, if any, is the only other file: /probe runs as /RUNNER /probe.
+runner=""
+want_files="./etc/hosts ./etc/resolv.conf ./etc/ssl/certs/ca-certificates.crt ./probe "
+if [ -n "$PROBE_RUNNER" ]; then
+    runner="/$(basename "$PROBE_RUNNER")"
+    cp "$PROBE_RUNNER" "$root$runner"
+    want_files="$want_files.$runner "
+fi
 printf '127.0.0.1 localhost web.test db.test cache.test\n::1 localhost ip6-localhost\n' \
     >"$root/etc/hosts"
 # Nothing answers DNS on 127.0.0.1:53: a name outside /etc/hosts fails at once.
@@ -151,7 +165,7 @@ printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"$root/etc/resolv
 cp "$pki/ca.crt" "$root/etc/ssl/certs/ca-certificates.crt"
 chmod -R a+rX "$root"
 files=$(cd "$root" && find . -type f | sort | tr '\n' ' ')
-if [ "$files" = "./etc/hosts ./etc/resolv.conf ./etc/ssl/certs/ca-certificates.crt ./probe " ]; then
+if [ "$files" = "$want_files" ]; then
     ok "the root holds only: $files"
 else
     not_ok "the root holds only the binary, hosts, resolv.conf, CA bundle" "$files"
@@ -162,7 +176,7 @@ in_root() {
     spec=""
     case "$1" in --user=*) spec="--userspec=${1#--user=}" && shift ;; esac
     t0=$(now_ms)
-    out=$(env -i "$chroot" ${spec:+"$spec"} "$root" /probe "$@" 2>&1) && rc=0 || rc=$?
+    out=$(env -i "$chroot" ${spec:+"$spec"} "$root" $runner /probe "$@" 2>&1) && rc=0 || rc=$?
     ms=$(($(now_ms) - t0))
 }
 
@@ -558,13 +572,13 @@ expect "a missing unix socket fails fast" 1 '^FAIL http .*unix socket /run/none.
 # A peer that accepts and never speaks MySQL: the deadline holds.
 in_root check --timeout 500ms "mysql://app:x@127.0.0.1:$redis_port/app"
 expect "the deadline holds (500ms)" 1 '^FAIL mysql .*timeout after 500ms'
-if [ "$ms" -gt 800 ]; then
-    not_ok "the 500ms deadline run took ${ms}ms (bound: 600ms + exec)"
+if [ "$ms" -gt $((800 + PROBE_DEADLINE_SLACK_MS)) ]; then
+    not_ok "the 500ms deadline run took ${ms}ms (bound: 600ms + exec + ${PROBE_DEADLINE_SLACK_MS}ms)"
 fi
 
 # The sidecar: serve from the root, asked by the dynamic build from outside.
 serve_port=$(free_port)
-env -i "$chroot" "$root" /probe serve --listen "127.0.0.1:$serve_port" --interval 1s \
+env -i "$chroot" "$root" $runner /probe serve --listen "127.0.0.1:$serve_port" --interval 1s \
     "$cache" "$db" >"$tmp/serve.log" 2>&1 &
 serve_pid=$!
 pids="$pids $serve_pid"
@@ -583,5 +597,5 @@ out=$(cat "$tmp/serve.log")
 ms=""
 expect "probe-static serve: SIGTERM, exit 0" 0
 
-printf 'test-static: %d passed, %d failed\n' "$passed" "$failed"
+printf '%s: %d passed, %d failed\n' "$PROBE_SUITE" "$passed" "$failed"
 [ "$failed" = 0 ]

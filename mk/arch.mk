@@ -1,0 +1,45 @@
+# Issue 14: build/probe-static for another architecture (Graviton: arm64). ARCH is a Debian
+# architecture name, the machine's own by default. Only the static build follows a foreign
+# ARCH (mk/static.mk, mk/hiredis.mk): Debian's cross compiler, the from-source libraries built
+# for it under build/static-ARCH/ and build/hiredis-ARCH/, Debian's static libraries of that
+# architecture through multiarch (libev-dev:arm64, ...). The native build's paths and names
+# stay as they were: build/static/, build/hiredis/, build/probe-static.
+
+NATIVE_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
+ARCH        ?= $(NATIVE_ARCH)
+# An empty ARCH= (a Dockerfile's $TARGETARCH under a builder that does not set it) is native.
+ifeq ($(strip $(ARCH)),)
+override ARCH := $(NATIVE_ARCH)
+endif
+# GNU triplets and Debian's cross compiler packages of the architectures probe is built for.
+ARCH_TRIPLET_amd64 := x86_64-linux-gnu
+ARCH_TRIPLET_arm64 := aarch64-linux-gnu
+ARCH_GCC_amd64     := gcc-x86-64-linux-gnu
+ARCH_GCC_arm64     := gcc-aarch64-linux-gnu
+
+ifeq ($(ARCH),$(NATIVE_ARCH))
+ARCH_SUFFIX  :=
+ARCH_TRIPLET :=
+ARCH_CROSS   :=
+else
+ARCH_TRIPLET := $(ARCH_TRIPLET_$(ARCH))
+ifeq ($(ARCH_TRIPLET),)
+$(error ARCH=$(ARCH): probe builds for amd64 or arm64)
+endif
+ARCH_SUFFIX  := -$(ARCH)
+ARCH_CROSS   := $(ARCH_TRIPLET)-
+endif
+
+# The compiler of the static build: the Makefile's CC natively, Debian's cross gcc otherwise.
+ARCH_CC = $(if $(ARCH_CROSS),$(ARCH_CROSS)gcc,$(CC))
+# Debian -dev packages of ARCH: libev-dev natively, libev-dev:arm64 across (multiarch).
+arch_dev = $(if $(ARCH_CROSS),$(addsuffix :$(ARCH),$(1)),$(1))
+# The cross toolchain (nothing natively) and pkg-config, pointed at ARCH's .pc files.
+PKGS_ARCH_CROSS := $(if $(ARCH_CROSS),$(ARCH_GCC_$(ARCH)) libc6-dev-$(ARCH)-cross pkg-config)
+ARCH_ENV         = $(if $(ARCH_CROSS),PKG_CONFIG_LIBDIR=/usr/lib/$(ARCH_TRIPLET)/pkgconfig:/usr/share/pkgconfig)
+
+# Multiarch: dpkg must know ARCH before apt can install its packages (root; the package
+# lists are then updated by the deps-* recipe, which runs apt-get update before installing).
+ARCH_ENABLE = $(if $(ARCH_CROSS),dpkg --print-foreign-architectures | grep -qx '$(ARCH)' || \
+              { [ "$$(id -u)" = 0 ] || { echo "dpkg does not know $(ARCH): run as root" >&2; exit 1; }; \
+                echo "dpkg --add-architecture $(ARCH)"; dpkg --add-architecture $(ARCH); },:)
