@@ -574,10 +574,6 @@ pg_start(struct check *c)
 
     ev_init(&st->io, pg_io_cb);
     st->io.data = c;
-    if (c->naddrs == 0 && c->t->url.socket == NULL) {
-        check_fail(c, REASON_DNS, "no address for %s", c->t->url.host);
-        return -1;
-    }
     return pg_connect_next(c);
 }
 

@@ -669,10 +669,6 @@ redis_start(struct check *c)
     st->c = c;
     ev_init(&st->sniff_timer, redis_sniff_cb);
     ev_init(&st->sniff_io, redis_sniff_io_cb);
-    if (c->naddrs == 0) {
-        check_fail(c, REASON_DNS, "no address for %s", c->t->url.host);
-        return -1;
-    }
     if (c->t->url.scheme->tls && redis_tls_context(c) < 0)
         return -1;
     return redis_connect_next(c);

@@ -76,8 +76,9 @@ struct kind {
     /* The size of the kind's per-check state: the scheduler hands start a zeroed c->priv of
      * this size and frees it after cleanup. */
     size_t state_size;
-    /* Starts the protocol once the addresses are known (c->addrs); returns 0, or -1 after
-     * calling check_fail(). */
+    /* Starts the protocol once the addresses are known: the scheduler calls it only with at
+     * least one address in c->addrs, or none when the URL names a unix socket (url.socket).
+     * Returns 0, or -1 after calling check_fail(). */
     int (*start)(struct check *c);
     /* Stops everything in flight on the loop without blocking; the check is already done. */
     void (*abort)(struct check *c);
