@@ -170,7 +170,8 @@ Test(mtls, grpcs_with_a_client_certificate_passes_and_fails_without, .timeout = 
     cr_assert_eq(pt_json_get(r.out, "checks/rpc:responseTime/0/reason", v, sizeof(v)), 0, PT_OUT,
                  PT_ARGS(&r));
     /* grpc's own TLS stack closes the connection after the handshake without an alert, so
-     * the client sees a closed connection, not a TLS error: either reason, never a pass. */
-    cr_assert(strcmp(v, "tls") == 0 || strcmp(v, "connect") == 0, "reason %s" PT_OUT, v,
-              PT_ARGS(&r));
+     * depending on where curl's HTTP/2 layer is when it notices, the client sees a TLS error,
+     * a closed connection or a stream cut short (protocol): never a pass, never a timeout. */
+    cr_assert(strcmp(v, "tls") == 0 || strcmp(v, "connect") == 0 || strcmp(v, "protocol") == 0,
+              "reason %s" PT_OUT, v, PT_ARGS(&r));
 }
