@@ -223,6 +223,24 @@ curl_loop_put(struct run *r, const struct kind *k)
     free(l);
 }
 
+/*
+ * A transfer whose TCP connection never came up (refused, unreachable) while the name has more
+ * addresses: the kind moves on to the next one now, as when an attempt's share of the deadline
+ * runs out. "localhost" is ::1 and 127.0.0.1 in Docker's /etc/hosts, and a server listening on
+ * 0.0.0.0 refuses ::1.
+ */
+static int
+curl_loop_next_address(struct curl_xfer *x, CURLcode rc)
+{
+    struct check *c = x->c;
+
+    if (rc != CURLE_COULDNT_CONNECT || c->addr_idx + 1 >= c->naddrs ||
+        c->kind->attempt_timeout == NULL || curl_xfer_tcp_up(x))
+        return 0;
+    c->kind->attempt_timeout(c);
+    return 1;
+}
+
 /* Called after curl returned to the loop: each finished transfer goes to its kind, then out of
  * the multi handle. */
 static void
@@ -238,6 +256,9 @@ curl_loop_done(struct curl_loop *l)
             continue;
         curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
         if (x == NULL)
+            continue;
+        /* msg went with the old handle: nothing of it is read after this. */
+        if (curl_loop_next_address(x, msg->data.result))
             continue;
         x->done(x, msg->data.result);
         if (x->easy == msg->easy_handle)

@@ -88,8 +88,9 @@ struct kind {
     /* Brings c->phase up to date from the library's own view, before a timeout is reported;
      * may be NULL when the kind tracks its phase as it goes. */
     void (*sync_phase)(struct check *c);
-    /* The current address got its share of the deadline without connecting: give it up and
-     * try the next one. May be NULL for kinds that leave this to their library. */
+    /* The current address got its share of the deadline without connecting (or, for the
+     * curl kinds, refused it): give it up and try the next one. May be NULL for kinds that
+     * leave this to their library. */
     void (*attempt_timeout)(struct check *c);
     /* Frees the kind's run-wide state (run_kind_state()); may be NULL. */
     void (*run_free)(struct run *r);

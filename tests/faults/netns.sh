@@ -13,8 +13,10 @@ mount -t tmpfs faults-etc "$etc"
 # c-ares asks 127.0.0.1:53, where each DNS test starts its own silent or NXDOMAIN server.
 printf 'nameserver 127.0.0.1\n' >"$etc/resolv.conf"
 # multi.probe-test has two addresses and SYNs to both are dropped below; db.test and
-# other.test are loopback names for MySQL's verify-identity (tests/faults/test_mysqltls.c).
+# other.test are loopback names for MySQL's verify-identity (tests/faults/test_mysqltls.c);
+# v6first.probe-test is ::1, where nothing listens, then 127.0.0.1, as Docker writes localhost.
 printf '127.0.0.1 localhost db.test other.test\n127.0.0.2 multi.probe-test\n127.0.0.3 multi.probe-test\n' >"$etc/hosts"
+printf '::1 v6first.probe-test\n127.0.0.1 v6first.probe-test\n' >>"$etc/hosts"
 printf 'hosts: files dns\n' >"$etc/nsswitch.conf"
 mount --bind "$etc/resolv.conf" /etc/resolv.conf
 mount --bind "$etc/hosts" /etc/hosts

@@ -3,8 +3,11 @@
 #include <criterion/criterion.h>
 
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "faults.h"
+#include "scripted.h"
 
 TestSuite(connect, .init = flt_require_netns);
 
@@ -117,4 +120,48 @@ Test(connect, all_addresses_of_a_name_are_tried_within_the_deadline, .timeout = 
     expect_every_address_tried("mysql://probe:pw@multi.probe-test:3306/app", "mysql");
     expect_every_address_tried("postgres://probe:pw@multi.probe-test:5432/app", "postgres");
     expect_every_address_tried("memcached://multi.probe-test", "memcached");
+}
+
+/* v6first.probe-test is ::1, where nothing listens, then 127.0.0.1, where a scripted peer
+ * counts its connections and answers HTTP 200 to whatever it is sent. A refused first
+ * address is no reason to fail: every kind must reach the second one, at once. */
+static int v6first_reached;
+
+static void
+v6first_serve(struct scr_conn *c, const void *arg)
+{
+    static const char ok[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok";
+
+    (void)arg;
+    __atomic_add_fetch(&v6first_reached, 1, __ATOMIC_SEQ_CST);
+    scr_write(c, ok, sizeof(ok) - 1);
+    scr_hold(c, 300);
+}
+
+Test(connect, a_refused_first_address_moves_on_to_the_next_in_every_kind, .timeout = 20)
+{
+    static const char *const fmts[] = {
+        "tcp://v6first.probe-test:%d",       "http://v6first.probe-test:%d/",
+        "grpc://v6first.probe-test:%d",      "redis://v6first.probe-test:%d",
+        "memcached://v6first.probe-test:%d", "mysql://probe:pw@v6first.probe-test:%d/app",
+        "postgres://probe:pw@v6first.probe-test:%d/app",
+    };
+    int port = scr_server(v6first_serve, NULL);
+
+    for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
+        char url[128];
+        const char *argv[] = {"check", "--timeout", "3s", url, NULL};
+        struct probe_result r;
+        int before = __atomic_load_n(&v6first_reached, __ATOMIC_SEQ_CST);
+
+        snprintf(url, sizeof(url), fmts[i], port);
+        flt_run(&r, argv, 0);
+        cr_assert(strstr(r.out, "refused") == NULL, "%s ended on the refused address:\n%s", url,
+                  r.out);
+        cr_assert(__atomic_load_n(&v6first_reached, __ATOMIC_SEQ_CST) > before,
+                  "%s never reached 127.0.0.1:\n%s", url, r.out);
+        cr_assert(r.elapsed_ms < 1000, "%s took %ld ms:\n%s", url, (long)r.elapsed_ms, r.out);
+        if (i < 2)
+            cr_assert_eq(r.exit_code, 0, "%s:\n%s", url, r.out);
+    }
 }
