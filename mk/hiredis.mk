@@ -7,17 +7,16 @@
 # not recompile probe, but a parallel make never compiles against missing headers).
 
 HIREDIS_SUITE  := trixie
-# The source is one for every architecture; a foreign ARCH (mk/arch.mk) builds in
-# build/hiredis-ARCH/ with its cross compiler, for build/probe-static-ARCH.
+# The machine's own architecture: build/probe-static (of any ARCH) builds its own from the
+# same source against its own OpenSSL (mk/static.mk).
 HIREDIS_SRC    := $(BUILD)/hiredis/src
-HIREDIS_DIR    := $(BUILD)/hiredis$(ARCH_SUFFIX)
+HIREDIS_DIR    := $(BUILD)/hiredis
 HIREDIS_PREFIX := $(HIREDIS_DIR)/prefix
 HIREDIS_STAMP  := $(HIREDIS_DIR)/.built
 HIREDIS_CFLAGS := -I$(HIREDIS_PREFIX)/include
 HIREDIS_LIBS   := $(HIREDIS_PREFIX)/lib/libhiredis_ssl.a $(HIREDIS_PREFIX)/lib/libhiredis.a
 # What fetching and building it needs beyond a compiler: apt-get source, dpkg-source, OpenSSL.
-PKGS_HIREDIS   := gcc make libc6-dev libssl-dev dpkg-dev xz-utils ca-certificates \
-                  $(PKGS_ARCH_CROSS) $(call arch_dev,libssl-dev)
+PKGS_HIREDIS   := gcc make libc6-dev libssl-dev dpkg-dev xz-utils ca-certificates
 
 .PHONY: hiredis deps-hiredis
 
@@ -31,9 +30,10 @@ $(HIREDIS_SRC)/.debian-source: | deps-hiredis
 	FETCH_SUITE=$(HIREDIS_SUITE) sh scripts/static/fetch-source.sh $(BUILD)/hiredis hiredis \
 	  $(HIREDIS_SRC)
 
-$(HIREDIS_STAMP): $(HIREDIS_SRC)/.debian-source scripts/static/build-hiredis.sh
+$(HIREDIS_STAMP): $(HIREDIS_SRC)/.debian-source scripts/static/build-hiredis.sh \
+                  scripts/static/args.sh
 	rm -f $@
-	$(STATIC_TOOLS) sh scripts/static/build-hiredis.sh $(HIREDIS_SRC) $(HIREDIS_DIR)/build \
+	CC='$(CC)' sh scripts/static/build-hiredis.sh $(HIREDIS_SRC) $(HIREDIS_DIR)/build \
 	  $(HIREDIS_PREFIX)
 	cat $(HIREDIS_SRC)/.debian-source >$@
 

@@ -11,19 +11,11 @@
 # need hashed links).
 # Installs PREFIX/lib/libcurl.a and PREFIX/include/curl/.
 # HOST=TRIPLET (aarch64-linux-gnu) cross-compiles with CC for that system (mk/arch.mk).
+# OPENSSL=DIR: the OpenSSL to build against (scripts/static/build-openssl.sh's PREFIX).
 set -eu
 
-[ $# -eq 3 ] || { echo "usage: $0 SRC BUILDDIR PREFIX" >&2; exit 2; }
-src=$(cd "$1" && pwd)
-build=$2
-prefix=$(mkdir -p "$3" && cd "$3" && pwd)
-: "${CC:=gcc}"
-: "${HOST:=}"
-: "${STATIC_OPT:=-Os -ffunction-sections -fdata-sections}"
-
-# Every core; not the calling make's jobserver, whose descriptors this script does not get.
-unset MAKEFLAGS MFLAGS
-jobs="-j$(nproc)"
+. "$(dirname "$0")/args.sh" "$@"
+: "${OPENSSL:?OPENSSL=DIR names the OpenSSL to build against}"
 
 rm -rf "$build"
 mkdir -p "$build"
@@ -43,7 +35,7 @@ echo "static: configuring curl ($(cat "$src/.debian-source" 2>/dev/null || echo 
     --disable-headers-api --disable-websockets --disable-get-easy-options \
     --disable-openssl-auto-load-config \
     --enable-ipv6 --enable-threaded-resolver --disable-ares \
-    --with-openssl --with-ca-bundle=/etc/ssl/certs/ca-certificates.crt --without-ca-path \
+    --with-openssl="$OPENSSL" --with-ca-bundle=/etc/ssl/certs/ca-certificates.crt --without-ca-path \
     --without-ca-fallback \
     --without-zlib --without-brotli --without-zstd --without-libidn2 --without-libpsl \
     --without-libgsasl --without-librtmp --without-libssh2 --without-libssh --with-nghttp2 \

@@ -9,29 +9,24 @@
 # a health check: GSS encryption and LDAP service lookups are not offered).
 # Installs PREFIX/lib/libpq.a, libpgcommon_shlib.a, libpgport_shlib.a and the client headers.
 # HOST=TRIPLET (aarch64-linux-gnu) cross-compiles with CC for that system (mk/arch.mk).
+# OPENSSL=DIR: the OpenSSL to build against (scripts/static/build-openssl.sh's PREFIX).
 set -eu
 
-[ $# -eq 3 ] || { echo "usage: $0 SRC BUILDDIR PREFIX" >&2; exit 2; }
-src=$(cd "$1" && pwd)
-build=$2
-prefix=$(mkdir -p "$3" && cd "$3" && pwd)
-: "${CC:=gcc}"
-: "${HOST:=}"
-: "${STATIC_OPT:=-Os -ffunction-sections -fdata-sections}"
+. "$(dirname "$0")/args.sh" "$@"
+: "${OPENSSL:?OPENSSL=DIR names the OpenSSL to build against}"
 
-# Every core; not the calling make's jobserver, whose descriptors this script does not get.
-# MAKELEVEL too, as PostgreSQL's own GNUmakefile wrapper does: its Makefile.global makes the
+# Not a sub-make, as PostgreSQL's own GNUmakefile wrapper does: its Makefile.global makes the
 # generated headers (utils/errcodes.h, ...) only in a top-level make, so under `make static`
 # (a sub-make, as in the Dockerfile's build stage) src/port failed without them.
-unset MAKEFLAGS MFLAGS MAKELEVEL
-jobs="-j$(nproc)"
+unset MAKELEVEL
 
 rm -rf "$build"
 mkdir -p "$build"
 build=$(cd "$build" && pwd)
 echo "static: configuring libpq ($(cat "$src/.debian-source" 2>/dev/null || echo "$src"))" >&2
 # A VPATH build keeps the unpacked source clean; Debian's patches set the socket directory.
-(cd "$build" && "$src/configure" CC="$CC" CFLAGS="$STATIC_OPT" ${HOST:+--host="$HOST"} \
+(cd "$build" && "$src/configure" CC="$CC" CFLAGS="$STATIC_OPT" \
+    CPPFLAGS="-I$OPENSSL/include" LDFLAGS="-L$OPENSSL/lib" ${HOST:+--host="$HOST"} \
     --prefix="$prefix" --with-openssl --without-gssapi --without-ldap --without-readline \
     --without-icu --without-zlib --without-llvm --without-libxml --without-pam \
     --with-system-tzdata=/usr/share/zoneinfo \

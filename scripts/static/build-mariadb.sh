@@ -10,23 +10,15 @@
 # server asking for another plugin gets "cannot be loaded", not a half-working static dlopen().
 # Installs PREFIX/lib/libmariadbclient.a and PREFIX/include/mariadb/.
 # HOST=TRIPLET (aarch64-linux-gnu) cross-compiles with CC for that system (mk/arch.mk).
+# OPENSSL=DIR: the OpenSSL to build against (scripts/static/build-openssl.sh's PREFIX).
 set -eu
 
-[ $# -eq 3 ] || { echo "usage: $0 SRC BUILDDIR PREFIX" >&2; exit 2; }
-src=$(cd "$1" && pwd)
-build=$2
-prefix=$(mkdir -p "$3" && cd "$3" && pwd)
-: "${CC:=gcc}"
-: "${HOST:=}"
+. "$(dirname "$0")/args.sh" "$@"
 # Across, CMake is told the target system (CMAKE_CROSSCOMPILING: it runs nothing it builds)
 # and finds the target's libraries in /usr/lib/HOST through the compiler's multiarch paths.
 set --
 [ -z "$HOST" ] || set -- -DCMAKE_SYSTEM_NAME=Linux -DCMAKE_SYSTEM_PROCESSOR="${HOST%%-*}"
-: "${STATIC_OPT:=-Os -ffunction-sections -fdata-sections}"
-
-# Every core; not the calling make's jobserver, whose descriptors this script does not get.
-unset MAKEFLAGS MFLAGS
-jobs="-j$(nproc)"
+: "${OPENSSL:?OPENSSL=DIR names the OpenSSL to build against}"
 
 rm -rf "$build"
 mkdir -p "$build"
@@ -37,7 +29,8 @@ cmake -S "$src" -B "$build" -G "Unix Makefiles" \
     -DCMAKE_C_FLAGS_MINSIZEREL="$STATIC_OPT -DNDEBUG" \
     -DCMAKE_INSTALL_PREFIX="$prefix" \
     -DINSTALL_LIBDIR=lib -DINSTALL_INCLUDEDIR=include/mariadb \
-    -DWITH_SSL=OPENSSL -DWITH_EXTERNAL_ZLIB=ON -DWITH_CURL=OFF -DWITH_UNIT_TESTS=OFF \
+    -DWITH_SSL=OPENSSL -DOPENSSL_ROOT_DIR="$OPENSSL" -DOPENSSL_USE_STATIC_LIBS=ON \
+    -DWITH_EXTERNAL_ZLIB=ON -DWITH_CURL=OFF -DWITH_UNIT_TESTS=OFF \
     -DWITH_MYSQLCOMPAT=OFF -DWITH_DOCS=OFF -DWITH_ICONV=OFF \
     -DDEFAULT_CHARSET=utf8mb4 \
     -DMARIADB_UNIX_ADDR=/run/mysqld/mysqld.sock \

@@ -115,6 +115,24 @@ for s in mysql_native_password caching_sha2_password sha256_password client_ed25
     fi
 done
 
+# Issue 14: at most 4 MiB with every kind, because OpenSSL is the trimmed one
+# (scripts/static/build-openssl.sh). Each of these is linked in with Debian's libcrypto.a: the
+# default provider's triple DES, the engine API curl calls when OpenSSL has engines, the
+# binary-field curves in the curve table.
+size=$(stat -c %s "$PROBE_STATIC")
+if [ "$size" -le 4194304 ]; then
+    ok "size: $size bytes, at most 4 MiB"
+else
+    not_ok "size at most 4 MiB (4194304 bytes)" "$size bytes"
+fi
+for s in ossl_des_ede3_cbc_functions ENGINE_init EC_GF2m_simple_method; do
+    if printf '%s\n' "$syms" | grep -q " ${s}\$"; then
+        not_ok "trimmed OpenSSL: no $s" "$(printf '%s\n' "$syms" | grep " ${s}\$")"
+    else
+        ok "trimmed OpenSSL: no $s"
+    fi
+done
+
 # ---- the root: the binary, hosts, resolv.conf, a CA bundle --------------------------------
 
 pki="$tmp/pki"
@@ -140,10 +158,23 @@ mkdir -p "$pki"
     printf 'subjectAltName=DNS:db.test\n' >db.ext
     openssl x509 -req -in db.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
         -extfile db.ext -out db.crt
-    # The same names, from a CA nobody trusts.
+    # The same names, self-signed.
     openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
         -subj /CN=web.test -addext subjectAltName=DNS:web.test,IP:127.0.0.1 \
         -keyout other.key -out other.crt
+    # The same names again, from a CA nobody trusts (the chain is sent, its root is unknown).
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+        -subj /CN=untrusted-ca -keyout uca.key -out uca.crt
+    openssl x509 -req -in srv.csr -CA uca.crt -CAkey uca.key -CAcreateserial -days 2 \
+        -extfile srv.ext -out unknown.crt
+    cat unknown.crt uca.crt >unknown-chain.crt
+    # The server's key and names, expired a day ago.
+    openssl x509 -req -in srv.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days -1 \
+        -extfile srv.ext -out expired.crt
+    # RSA, as RDS, ElastiCache and most public sites still sign: for the TLS 1.2 server.
+    openssl req -newkey rsa:2048 -nodes -subj /CN=web.test -keyout rsa.key -out rsa.csr
+    openssl x509 -req -in rsa.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 2 \
+        -extfile srv.ext -out rsa.crt
     chmod 644 ./*.key
 ) >"$tmp/pki.log" 2>&1 || die "openssl: $(tail -5 "$tmp/pki.log")"
 
@@ -158,7 +189,7 @@ if [ -n "$PROBE_RUNNER" ]; then
     cp "$PROBE_RUNNER" "$root$runner"
     want_files="$want_files.$runner "
 fi
-printf '127.0.0.1 localhost web.test db.test cache.test\n::1 localhost ip6-localhost\n' \
+printf '127.0.0.1 localhost web.test db.test cache.test nocert.test\n::1 localhost ip6-localhost\n' \
     >"$root/etc/hosts"
 # Nothing answers DNS on 127.0.0.1:53: a name outside /etc/hosts fails at once.
 printf 'nameserver 127.0.0.1\noptions timeout:1 attempts:1\n' >"$root/etc/resolv.conf"
@@ -262,23 +293,28 @@ memcached -l "$mc_listen" -p "$mc_port" -U 0 -m 16 -t 1 -u nobody >"$tmp/memcach
 pids="$pids $!"
 wait_listen "$mc_port" $! memcached "$tmp/memcached.log"
 
-https_port=$(free_port)
-openssl s_server -accept "127.0.0.1:$https_port" -cert "$pki/srv.crt" -key "$pki/srv.key" \
-    -www -quiet >"$tmp/https.log" 2>&1 &
-pids="$pids $!"
-wait_listen "$https_port" $! "openssl s_server" "$tmp/https.log"
+# openssl s_server on a free loopback port, answering with its -www page:
+#   s_server NAME DESCRIPTION CERT KEY [OPTION...]   sets NAME_port.
+s_server() {
+    sname=$1 sdesc=$2 scert=$3 skey=$4
+    shift 4
+    sport=$(free_port)
+    openssl s_server -accept "127.0.0.1:$sport" -cert "$scert" -key "$skey" "$@" -www -quiet \
+        >"$tmp/$sname.log" 2>&1 &
+    pids="$pids $!"
+    wait_listen "$sport" $! "openssl s_server ($sdesc)" "$tmp/$sname.log"
+    eval "${sname}_port=$sport"
+}
 
-mtls_port=$(free_port)
-openssl s_server -accept "127.0.0.1:$mtls_port" -cert "$pki/srv.crt" -key "$pki/srv.key" \
-    -Verify 1 -CAfile "$pki/ca.crt" -www -quiet >"$tmp/mtls.log" 2>&1 &
-pids="$pids $!"
-wait_listen "$mtls_port" $! "openssl s_server (client certificates)" "$tmp/mtls.log"
-
-other_port=$(free_port)
-openssl s_server -accept "127.0.0.1:$other_port" -cert "$pki/other.crt" -key "$pki/other.key" \
-    -www -quiet >"$tmp/other.log" 2>&1 &
-pids="$pids $!"
-wait_listen "$other_port" $! "openssl s_server (untrusted)" "$tmp/other.log"
+s_server https "the test CA" "$pki/srv.crt" "$pki/srv.key"
+s_server mtls "client certificates" "$pki/srv.crt" "$pki/srv.key" -Verify 1 -CAfile "$pki/ca.crt"
+s_server other "self-signed" "$pki/other.crt" "$pki/other.key"
+# The verification cases (issue 14: the trimmed OpenSSL keeps them all): a chain from an
+# unknown CA, an expired certificate, TLS 1.2 alone with an RSA certificate, TLS 1.3 alone.
+s_server unknown "unknown CA" "$pki/unknown-chain.crt" "$pki/srv.key"
+s_server expired "expired" "$pki/expired.crt" "$pki/srv.key"
+s_server tls12 "TLS 1.2, RSA" "$pki/rsa.crt" "$pki/rsa.key" -tls1_2
+s_server tls13 "TLS 1.3" "$pki/srv.crt" "$pki/srv.key" -tls1_3
 
 # gRPC health servers (python3-grpcio), h2c and TLS with the test CA's certificate.
 grpc_helper="$(cd "$(dirname "$0")/../helpers" && pwd)/grpc_health.py"
@@ -442,7 +478,23 @@ in_root check --cacert /etc/ssl/certs/ca-certificates.crt "https://127.0.0.1:$ht
 expect "HTTPS by address with --cacert" 0 '^PASS https .* 200 '
 
 in_root check "https://web.test:$other_port/"
-expect "HTTPS from an unknown CA fails" 1 '^FAIL https .*tls: '
+expect "HTTPS with a self-signed certificate fails" 1 '^FAIL https .*tls: .*self-signed'
+
+in_root check "https://web.test:$unknown_port/"
+expect "HTTPS from an unknown CA fails" 1 '^FAIL https .*tls: .*local issuer'
+
+in_root check "https://web.test:$expired_port/"
+expect "HTTPS with an expired certificate fails" 1 '^FAIL https .*tls: .*expired'
+
+# nocert.test is in the root's /etc/hosts, not in the certificate.
+in_root check "https://nocert.test:$https_port/"
+expect "HTTPS to a name the certificate lacks fails" 1 '^FAIL https .*tls: .*nocert\.test'
+
+in_root check "https://web.test:$tls12_port/"
+expect "HTTPS to a TLS 1.2-only server with an RSA certificate passes" 0 '^PASS https .* 200 '
+
+in_root check "https://web.test:$tls13_port/"
+expect "HTTPS to a TLS 1.3-only server passes" 0 '^PASS https .* 200 '
 
 # mTLS: the client certificate and key go into the root only now (the root's own contents
 # were checked above).
