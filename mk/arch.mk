@@ -1,7 +1,7 @@
 # Issue 14: build/probe-static for another architecture (Graviton: arm64). ARCH is a Debian
 # architecture name, the machine's own by default. Only the static build follows a foreign
 # ARCH (mk/static.mk, mk/hiredis.mk): Debian's cross compiler, the from-source libraries built
-# for it under build/static-ARCH/ and build/hiredis-ARCH/, Debian's static libraries of that
+# for it under build/static-ARCH/ (hiredis and OpenSSL too), Debian's static libraries of that
 # architecture through multiarch (libev-dev:arm64, ...). The native build's paths and names
 # stay as they were: build/static/, build/hiredis/, build/probe-static.
 
