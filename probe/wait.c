@@ -234,7 +234,7 @@ wait_random(struct wait *w)
 static void
 add_elapsed(struct buf *b, double ms)
 {
-    if (ms < 1000)
+    if (ms < 999.5) /* what rounds to 1000 is "1.0s", never "1000ms" */
         buf_addf(b, "%.0fms", ms);
     else
         buf_addf(b, "%.1fs", ms / 1000.);
