@@ -5,8 +5,8 @@
 # root and install what they miss: PKGS_IMAGE_PODMAN, PKGS_IMAGE_DOCKER. Podman's store is
 # build/image/ (`scripts/image/podman.sh` is podman on it). IMAGE names the tag.
 
-PKGS_IMAGE_PODMAN := podman runc debootstrap redis-server iproute2 openssl
-PKGS_IMAGE_DOCKER := docker.io debootstrap redis-server util-linux procps openssl jq
+PKGS_IMAGE_PODMAN := podman runc debootstrap redis-server iproute2 openssl qemu-user-static file
+PKGS_IMAGE_DOCKER := docker.io debootstrap redis-server util-linux procps openssl jq qemu-user-static file
 export PKGS_IMAGE_PODMAN PKGS_IMAGE_DOCKER
 
 .PHONY: image image-test

@@ -7,8 +7,12 @@
 #   IN_NET       the command prefix that runs a process in the test's network namespace
 #   ONESHOT_NET  the --network value one-shot runs use to join that namespace
 #   IMAGE, CTR, WORK
+#   IMAGE_ARM64  the image built after IMAGE with --platform $ARM64_PLATFORM
+#   ARM64_DIR    a directory under build/ that its /probe is copied to (removed by the
+#                engine's cleanup)
 
 IMAGE_MAX_BYTES=${IMAGE_MAX_BYTES:-15000000}
+ARM64_PLATFORM=linux/arm64
 REDIS_PORT=6379
 TLS_PORT=8443
 REDIS_PID=
@@ -19,8 +23,8 @@ expect() {
     [ "$2" = "$3" ] || die "$1 is $2, want $3"
 }
 
-# field FORMAT: one field of the image's config.
-field() { "$CLI" image inspect --format "$1" "$IMAGE"; }
+# field FORMAT [IMAGE]: one field of the image's config ($IMAGE's by default).
+field() { "$CLI" image inspect --format "$1" "${2:-$IMAGE}"; }
 
 check_config() {
     expect "ENTRYPOINT" "$(field '{{json .Config.Entrypoint}}')" '["/probe"]'
@@ -46,11 +50,73 @@ check_file_list() {
     say "files: /probe, /etc/passwd, /etc/group, /etc/ssl/certs/ca-certificates.crt (root-owned)"
 }
 
+# check_size [IMAGE]: the same bound for every platform's image.
 check_size() {
-    local size
-    size=$(field '{{.Size}}')
-    say "size: $size bytes ($((size / 1000)) kB), limit $IMAGE_MAX_BYTES"
-    [ "$size" -lt "$IMAGE_MAX_BYTES" ] || die "the image is $size bytes, over $IMAGE_MAX_BYTES"
+    local image=${1:-$IMAGE} size
+    size=$(field '{{.Size}}' "$image")
+    say "size of $image: $size bytes ($((size / 1000)) kB), limit $IMAGE_MAX_BYTES"
+    [ "$size" -lt "$IMAGE_MAX_BYTES" ] || die "$image is $size bytes, over $IMAGE_MAX_BYTES"
+}
+
+# check_platform IMAGE OS/ARCH: what `image inspect` says the image is for.
+check_platform() {
+    expect "the platform of $1" "$(field '{{.Os}}/{{.Architecture}}' "$1")" "$2"
+    say "$1: $2"
+}
+
+# The arm64 image, tested without running it (no binfmt_misc here): its platform, config and
+# size, then its /probe copied out and run on the host with qemu-aarch64-static.
+arm64_steps() {
+    step "arm64 image: platform (image inspect)" check_platform "$IMAGE_ARM64" "$ARM64_PLATFORM"
+    step "arm64 image: config" with_image "$IMAGE_ARM64" check_config
+    step "arm64 image: size" check_size "$IMAGE_ARM64"
+    step "arm64 image: copy /probe out (create, cp, rm)" arm64_extract
+    step "arm64 /probe: ARM aarch64, statically linked" arm64_file
+    step "arm64 /probe under qemu: version" arm64_run host 0 'probe ' version
+    step "arm64 /probe under qemu: closed port -> 1" arm64_run host 1 'FAIL ' \
+        check --timeout 1s tcp://127.0.0.1:1
+}
+
+# with_image IMAGE CMD...: CMD with $IMAGE standing for IMAGE.
+with_image() {
+    local IMAGE=$1
+    shift
+    "$@"
+}
+
+# arm64_extract: /probe of the arm64 image, through a container that is created (never
+# started) and removed at once, to $ARM64_DIR/probe.
+arm64_extract() {
+    local ctr=$CTR-arm64
+    mkdir -p "$ARM64_DIR"
+    "$CLI" create --name "$ctr" --platform "$ARM64_PLATFORM" --pull never --network none \
+        --no-healthcheck "$IMAGE_ARM64" </dev/null >/dev/null
+    "$CLI" cp "$ctr:/probe" "$ARM64_DIR/probe"
+    "$CLI" rm "$ctr" >/dev/null
+    say "/probe of $IMAGE_ARM64: $(stat -c %s "$ARM64_DIR/probe") bytes"
+}
+
+arm64_file() {
+    local what
+    what=$(file -b "$ARM64_DIR/probe")
+    quote "$what"
+    case $what in "ELF 64-bit LSB executable, ARM aarch64,"*) ;; *)
+        die "the arm64 image's /probe is not an ARM aarch64 executable" ;;
+    esac
+    case $what in *", statically linked"*) ;; *)
+        die "the arm64 image's /probe is not statically linked" ;;
+    esac
+}
+
+# arm64_run WHERE WANT_RC WANT_TEXT ARGS...: the arm64 /probe with ARGS under
+# qemu-aarch64-static (called directly), on the machine's network (WHERE host) or in the
+# test's namespace (ns, IN_NET); judged as run_check judges a one-shot run.
+arm64_run() {
+    local net=() want=$2 text=$3 out rc=0
+    [ "$1" = host ] || net=("${IN_NET[@]}")
+    shift 3
+    out=$("${net[@]}" qemu-aarch64-static "$ARM64_DIR/probe" "$@" 2>&1 </dev/null) || rc=$?
+    judge_run "$want" "$text" "$rc" "$out" "$@"
 }
 
 # redis_conf: requirepass from a random password that reaches probe only through the
@@ -111,6 +177,14 @@ run_check() {
     out=$("$CLI" run --rm --network "$ONESHOT_NET" --no-healthcheck -e REDIS_PASSWORD \
         "${opts[@]}" "$IMAGE" "$@" 2>&1 </dev/null) || rc=$?
     out=$(grep -v '^WARNING: IPv4 forwarding is disabled' <<<"$out" || true)
+    judge_run "$want" "$text" "$rc" "$out" "$@"
+}
+
+# judge_run WANT_RC WANT_TEXT RC OUTPUT ARGS...: a run of probe ARGS that exited RC and
+# printed OUTPUT must have exited WANT_RC and said WANT_TEXT (any case), never the password.
+judge_run() {
+    local want=$1 text=$2 rc=$3 out=$4
+    shift 4
     quote "$out"
     no_secret "the output of $1" "$out"
     expect "exit status of $*" "$rc" "$want"
@@ -159,6 +233,8 @@ oneshot_steps() {
     step "one-shot check, --network host: closed port -> 1" run_host_check
     step "one-shot check: redis up -> exit 0" run_check 0 PONG \
         check "redis://:\${REDIS_PASSWORD}@localhost:$REDIS_PORT"
+    step "arm64 /probe under qemu: redis up -> exit 0" arm64_run ns 0 PONG \
+        check "redis://:\${REDIS_PASSWORD}@127.0.0.1:$REDIS_PORT"
     step "https server (openssl s_server)" tls_start
     step "one-shot check: https, our CA as the bundle -> 0" run_check 0 200 \
         -v "$WORK/tls.crt:/etc/ssl/certs/ca-certificates.crt:ro" \
@@ -173,7 +249,9 @@ quote() {
     while IFS= read -r line; do say "   | $line"; done <<<"$1"
 }
 
+# no_secret WHAT TEXT: TEXT does not hold the Redis password (none before redis_conf).
 no_secret() {
+    [ -n "${REDIS_PASSWORD:-}" ] || return 0
     case "$2" in *"$REDIS_PASSWORD"*) die "$1 shows the Redis password" ;; esac
 }
 

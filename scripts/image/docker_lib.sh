@@ -127,12 +127,15 @@ dk_base_image() {
     say "$BASE_IMAGE: imported from $BASE_TAR"
 }
 
-# dk_build TAG: the Dockerfile with BuildKit, on the host's network (there is no bridge),
-# logged to $STATE/docker-build.log, which outlives $DK_DIR.
+# dk_build TAG [PLATFORM]: the Dockerfile with BuildKit, on the host's network (there is no
+# bridge), logged to $STATE/docker-build.log, which outlives $DK_DIR; for another PLATFORM
+# (linux/arm64, BuildKit sets BUILDPLATFORM and TARGETARCH) to docker-build-arm64.log.
 dk_build() {
-    run_build docker "$STATE/docker-build.log" buildkit_step_times "$DOCKER" build \
-        --network host --progress plain --build-arg "DEBIAN_VERSION=$DEBIAN_VERSION" -t "$1" \
-        -f "$ROOT/Dockerfile" "$ROOT"
+    local platform=${2:-} log=$STATE/docker-build.log
+    [ -z "$platform" ] || log=$STATE/docker-build-${platform#*/}.log
+    run_build docker "$log" buildkit_step_times "$DOCKER" build \
+        --network host --progress plain ${platform:+--platform "$platform"} \
+        --build-arg "DEBIAN_VERSION=$DEBIAN_VERSION" -t "$1" -f "$ROOT/Dockerfile" "$ROOT"
 }
 
 # buildkit_step_times: from a stamped `--progress plain` log, each "#N [stage i/n] STEP"

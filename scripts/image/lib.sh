@@ -11,6 +11,7 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 STATE=${PROBE_IMAGE_STATE:-$ROOT/build/image}
 DEBIAN_VERSION=${DEBIAN_VERSION:-bookworm}
 BASE_IMAGE=debian:$DEBIAN_VERSION-slim
+NATIVE_PLATFORM=linux/$(dpkg --print-architecture)
 
 export CONTAINERS_CONF=$STATE/containers.conf
 
@@ -134,11 +135,16 @@ CFG
     rm -rf "${dir:?}"/var/log/* "${dir:?}"/tmp/* "${dir:?}"/dev/*
 }
 
-# build_image TAG: podman build of the Dockerfile, no pulls, docker format (the OCI format
-# has no HEALTHCHECK), logged to $STATE/build.log.
+# build_image TAG [PLATFORM]: podman build of the Dockerfile, no pulls, docker format (the
+# OCI format has no HEALTHCHECK), logged to $STATE/build.log, or for another PLATFORM
+# (linux/arm64) to $STATE/build-arm64.log. Podman 4.3 sets TARGETARCH from --platform but not
+# BUILDPLATFORM, which the build stages' FROM needs: it is passed, the machine's own.
 build_image() {
-    run_build podman "$STATE/build.log" step_times "${PM[@]}" build \
+    local platform=${2:-} log=$STATE/build.log
+    [ -z "$platform" ] || log=$STATE/build-${platform#*/}.log
+    run_build podman "$log" step_times "${PM[@]}" build \
         --isolation chroot --pull=never --format docker --layers --force-rm \
+        ${platform:+--platform "$platform" --build-arg "BUILDPLATFORM=$NATIVE_PLATFORM"} \
         --build-arg "DEBIAN_VERSION=$DEBIAN_VERSION" -t "$1" -f "$ROOT/Dockerfile" "$ROOT"
 }
 
@@ -160,12 +166,13 @@ run_build() {
 
 # prune_stale: vfs stores every layer as a full copy of its root filesystem, so each
 # rebuild after a source change adds gigabytes. Remove the untagged images that the last
-# build ($STATE/build.log) neither made nor took from the cache: leftovers of earlier
-# builds. Leaves first, so a stale chain goes up to where it joins this build's.
+# build of each platform ($STATE/build.log, build-arm64.log) neither made nor took from the
+# cache: leftovers of earlier builds. Leaves first, so a stale chain goes up to where it
+# joins this build's.
 prune_stale() {
     local keep id removed n=0
     keep=" $(awk '$2 == "-->" { id = ($3 == "Using" ? $5 : $3); print substr(id, 1, 11) }' \
-        "$STATE/build.log" | tr '\n' ' ')"
+        "$STATE"/build*.log | tr '\n' ' ')"
     while :; do
         removed=0
         for id in $(pm images --all --quiet --filter dangling=true); do

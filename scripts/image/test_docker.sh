@@ -21,19 +21,21 @@ set -euo pipefail
 . "$(dirname "$0")/checks.sh"
 
 IMAGE=${IMAGE:-probe:test}
+IMAGE_ARM64=${IMAGE_ARM64:-$IMAGE-arm64}
 CTR=probe-image-test
 CLI=dk
 HC=.Config.Healthcheck
 IN_NET=()
 ONESHOT_NET=container:$CTR
 WORK=$DK_DIR/work
+ARM64_DIR=$DK_DIR/arm64
 HEALTH_SEEN=0
 declare -A HEALTH_RUNS=()
 
 cleanup() {
     redis_stop
     tls_stop
-    [ -z "$DOCKERD_PID" ] || dk rm -f "$CTR" >/dev/null 2>&1 || true
+    [ -z "$DOCKERD_PID" ] || dk rm -f "$CTR" "$CTR-arm64" >/dev/null 2>&1 || true
     dockerd_stop
 }
 
@@ -137,7 +139,7 @@ serve_stop() {
 main() {
     local pkgs
     # The list is mk/image.mk's PKGS_IMAGE_DOCKER; this default is for a run without make.
-    read -ra pkgs <<<"${PKGS_IMAGE_DOCKER:-docker.io debootstrap redis-server util-linux procps openssl jq}"
+    read -ra pkgs <<<"${PKGS_IMAGE_DOCKER:-docker.io debootstrap redis-server util-linux procps openssl jq qemu-user-static file}"
     step "packages" need_pkgs "${pkgs[@]}"
     mkdir -p "$STATE"
     lock
@@ -150,6 +152,10 @@ main() {
     step "image config (docker image inspect)" check_config
     step "image files (docker save)" check_files
     step "image size" check_size
+    step "image platform" check_platform "$IMAGE" "$NATIVE_PLATFORM"
+    step "docker build $IMAGE_ARM64 (BuildKit, --platform $ARM64_PLATFORM)" \
+        dk_build "$IMAGE_ARM64" "$ARM64_PLATFORM"
+    arm64_steps
     redis_conf
     step "serve: start the image as shipped, health starting" serve_start
     step "redis-server start (in the container's namespace)" redis_start
@@ -165,7 +171,7 @@ main() {
     step "health log: exit codes and output sizes" health_summary
     step "serve: docker stop" serve_stop
     step "serve: log shows the state changes, no password" serve_logs
-    say "ok: $IMAGE (engine: docker)"
+    say "ok: $IMAGE and $IMAGE_ARM64 (engine: docker)"
 }
 
 trap 'rc=$?; cleanup; step_report $rc' EXIT

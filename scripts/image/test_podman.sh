@@ -15,6 +15,7 @@ set -euo pipefail
 . "$(dirname "$0")/checks.sh"
 
 IMAGE=${IMAGE:-probe:test}
+IMAGE_ARM64=${IMAGE_ARM64:-$IMAGE-arm64}
 NS=probe-image-test-$$
 CTR=probe-image-test-$$
 CLI=pm
@@ -22,9 +23,14 @@ HC=.HealthCheck
 IN_NET=(ip netns exec "$NS")
 ONESHOT_NET=ns:/run/netns/$NS
 WORK=
+ARM64_DIR=$STATE/arm64
 
 cleanup() {
+    # One name a call: given a name that does not exist, podman 4.3 removes none of them.
     pm rm -f -t 0 "$CTR" >/dev/null 2>&1 || true
+    pm rm -f -t 0 "$CTR-arm64" >/dev/null 2>&1 || true
+    pm rmi "$IMAGE_ARM64" >/dev/null 2>&1 || true
+    rm -rf "$ARM64_DIR"
     redis_stop
     tls_stop
     [ ! -e "/run/netns/$NS" ] || ip netns delete "$NS" || true
@@ -123,16 +129,20 @@ main() {
     say "engine: podman ($(podman --version 2>/dev/null | awk '{ print $NF }'))"
     local pkgs
     # The list is mk/image.mk's PKGS_IMAGE_PODMAN; this default is for a run without make.
-    read -ra pkgs <<<"${PKGS_IMAGE_PODMAN:-podman runc debootstrap redis-server iproute2 openssl}"
+    read -ra pkgs <<<"${PKGS_IMAGE_PODMAN:-podman runc debootstrap redis-server iproute2 openssl qemu-user-static file}"
     step "packages" need_pkgs "${pkgs[@]}"
     podman_setup
     lock
     step "base image $BASE_IMAGE" base_image
     step "podman build $IMAGE" build_image "$IMAGE"
+    step "podman build $IMAGE_ARM64 (--platform $ARM64_PLATFORM)" \
+        build_image "$IMAGE_ARM64" "$ARM64_PLATFORM"
     step "remove stale images of earlier builds" prune_stale
     step "image config" check_config
     step "image files" check_files
     step "image size" check_size
+    step "image platform" check_platform "$IMAGE" "$NATIVE_PLATFORM"
+    arm64_steps
     step "network namespace (loopback only)" netns_up
     step "redis-server start" redis_start
     oneshot_steps
@@ -147,7 +157,7 @@ main() {
     step "healthcheck passes again" health_until healthy 10
     step "serve: SIGTERM" serve_stop
     step "serve: log shows the state changes, no password" serve_logs
-    say "ok: $IMAGE (engine: podman)"
+    say "ok: $IMAGE and $IMAGE_ARM64 (engine: podman)"
 }
 
 trap 'rc=$?; cleanup; step_report $rc' EXIT
