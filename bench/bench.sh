@@ -304,6 +304,19 @@ fresh_build_rss() {
     FRESH_RSS=$(awk -F'\t' 'NR == 2 { print $7 }' "$TMP/fresh.tsv")
 }
 
+# floor_alone: one HTTP check of probe-static against /bin/true with nothing else between them
+# (300 rounds, the two alternating). In the main run 25 commands take turns, and the larger
+# ones (python3, psql, curl) push probe-static's own code out of the CPU caches, while
+# /bin/true's ld.so and libc are the pages every other program uses too; this shows the
+# floor without that. ALONE_HTTP and ALONE_TRUE: the medians in ms.
+floor_alone() {
+    say "-- one HTTP check against /bin/true, alone (300 rounds)"
+    "$RUNNER" -w 10 -n 300 -t 30 "alone:probe-static" "$STATIC" check "$HTTP_URL" --- \
+        "alone:/bin/true" /bin/true >"$TMP/alone.tsv" || die "the alone runs failed: $(cat "$TMP/alone.tsv")"
+    ALONE_HTTP=$(awk -F'\t' '$1 == "alone:probe-static" { print $3 }' "$TMP/alone.tsv")
+    ALONE_TRUE=$(awk -F'\t' '$1 == "alone:/bin/true" { print $3 }' "$TMP/alone.tsv")
+}
+
 # image_contents: the bytes the production stage copies into FROM scratch (the Dockerfile):
 # the static binary, the CA bundle, /etc/passwd and /etc/group (two lines each).
 image_contents() {
@@ -653,6 +666,8 @@ summary() {
     target "3 checks, probe-static peak RSS KiB" "$(field 'three:probe-static' 7)" "<=" 4096
     target "3 checks, probe-static peak RSS KiB right after the build" "$FRESH_RSS" "<=" 4096
     target "1 HTTP check, probe-static / /bin/true" "$(ratio "$ps" "$(field floor:/bin/true 3)")" "<=" 1.4
+    printf '1 HTTP check alone against /bin/true (nothing between them): %.2f ms / %.2f ms, ratio %s\n' \
+        "$ALONE_HTTP" "$ALONE_TRUE" "$(ratio "$ALONE_HTTP" "$ALONE_TRUE")"
     target "probe-static bytes (stripped, every kind)" "$STATIC_BYTES" "<=" 4194304
     if [ -n "$ARM64_BYTES" ]; then
         target "probe-static-arm64 bytes" "$ARM64_BYTES" "<=" 4194304
@@ -828,6 +843,7 @@ evict_page_cache
 say "-- one-shot checks: $N rounds after $WARMUP warm-up rounds ($EVICTED files dropped from the page cache first)"
 FAILED=0
 "$RUNNER" -w "$WARMUP" -n "$N" -t 30 "${ARGS[@]}" >"$TMP/checks.tsv" || FAILED=1
+floor_alone
 say "-- probe serve vs nginx"
 evict_page_cache
 bench_serve
