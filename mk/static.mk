@@ -39,9 +39,11 @@ STATIC_LIBS    := $(STATIC_CURL) $(STATIC_MARIADB) $(STATIC_LIBPQ) \
                   $(STATIC_PREFIX)/lib/libhiredis_ssl.a $(STATIC_HIREDIS) \
                   -lev -lcares -lyaml -ljansson -lnghttp2 \
                   $(STATIC_OPENSSL) $(STATIC_PREFIX)/lib/libcrypto.a -lz -lm -lpthread
-# --wrap: OpenSSL's default CA file is Debian's real path (scripts/static/ssl_defaults.c).
+# --wrap: OpenSSL's default CA file is Debian's real path, and libssl is not set up in a run
+# that has no TLS target (scripts/static/ssl_defaults.c).
 STATIC_LDFLAGS := -static -Wl,--gc-sections -Wl,-O1 \
-                  -Wl,--wrap=X509_get_default_cert_file -Wl,--wrap=X509_get_default_cert_dir
+                  -Wl,--wrap=X509_get_default_cert_file -Wl,--wrap=X509_get_default_cert_dir \
+                  -Wl,--wrap=OPENSSL_init_ssl
 # glibc warns that these need its shared NSS/dl libraries at run time in a static binary. probe
 # hands every library numeric addresses and ports, so none of them is asked to look a name
 # up; getservbyport_r comes with c-ares' getnameinfo, getpwuid with Connector/C's default
@@ -123,9 +125,9 @@ $(STATIC_DIR)/obj/%.o: probe/%.c | $(STATIC_BUILT)
 	@mkdir -p $(@D)
 	$(ARCH_CC) $(STATIC_CFLAGS) -MMD -MP -c $< -o $@
 
-$(STATIC_DIR)/obj/ssl_defaults.o: scripts/static/ssl_defaults.c | deps-static
+$(STATIC_DIR)/obj/ssl_defaults.o: scripts/static/ssl_defaults.c probe/tls.h | $(STATIC_BUILT)
 	@mkdir -p $(@D)
-	$(ARCH_CC) $(STATIC_CFLAGS) -c $< -o $@
+	$(ARCH_CC) $(STATIC_CFLAGS) -Iprobe -c $< -o $@
 
 # Kept unstripped for `nm` (test-static checks which MySQL plugins are in) and size analysis.
 $(STATIC_DIR)/probe-static.unstripped: $(STATIC_OBJS) $(STATIC_BUILT)

@@ -8,7 +8,11 @@
  *   - a run with no TLS target (no https URL, no MySQL URL asking for TLS) needs neither
  *     openssl.cnf, nor the error strings, nor the legacy name tables: plain HTTP and MySQL's
  *     password hashing use none of them. With a TLS target they stay, so TLS failures keep
- *     OpenSSL's reason text and the system's TLS policy applies. */
+ *     OpenSSL's reason text and the system's TLS policy applies.
+ * libssl's own set-up (sorting its cipher table, 42 K instructions) cannot be declined that
+ * way; tls_ssl_unused tells the static build's OPENSSL_init_ssl (scripts/static/ssl_defaults.c,
+ * through -Wl,--wrap) that this process has not needed libssl so far, so curl's call from
+ * curl_global_init does nothing. Once a run has a TLS target it is 0 for good. */
 #include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
@@ -17,6 +21,9 @@
 
 #include "buf.h"
 #include "tls.h"
+
+int tls_ssl_unused;
+static int tls_ssl_used; /* a run of this process had a TLS target */
 
 void
 tls_preinit(const struct target *targets, size_t n)
@@ -33,10 +40,18 @@ tls_preinit(const struct target *targets, size_t n)
     if (!used)
         return; /* Redis and TCP only: OpenSSL is never touched */
     if (tls) {
+        tls_ssl_used = 1;
+        tls_ssl_unused = 0;
         /* Only the exit cleanup goes; whether openssl.cnf is read stays libcurl's choice. */
         OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT, NULL);
         return;
     }
+    tls_ssl_unused = !tls_ssl_used;
+    /* libcrypto's part of what follows, asked for itself: the static build skips the rest. */
+    OPENSSL_init_crypto(OPENSSL_INIT_NO_ATEXIT | OPENSSL_INIT_NO_LOAD_CONFIG |
+                            OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS | OPENSSL_INIT_NO_ADD_ALL_CIPHERS |
+                            OPENSSL_INIT_NO_ADD_ALL_DIGESTS,
+                        NULL);
     OPENSSL_init_ssl(OPENSSL_INIT_NO_ATEXIT | OPENSSL_INIT_NO_LOAD_CONFIG |
                          OPENSSL_INIT_NO_LOAD_CRYPTO_STRINGS | OPENSSL_INIT_NO_LOAD_SSL_STRINGS |
                          OPENSSL_INIT_NO_ADD_ALL_CIPHERS | OPENSSL_INIT_NO_ADD_ALL_DIGESTS,

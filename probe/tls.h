@@ -8,6 +8,9 @@
 
 /* Call before any library (libcurl, Connector/C) touches OpenSSL. */
 void tls_preinit(const struct target *targets, size_t n);
+/* 1 while no run of this process has had a TLS target (set by tls_preinit): the static
+ * build's OPENSSL_init_ssl wrapper (scripts/static/ssl_defaults.c) then does nothing. */
+extern int tls_ssl_unused;
 
 /* Loads a client certificate (PEM, with its chain) and its key (PEM; NULL: the key is in the
  * certificate file) the way the TLS handshake will, so that a missing, unreadable, mismatched
