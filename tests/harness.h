@@ -436,6 +436,8 @@ int pt_count_opens(const char *path, const char *const targets[]);
  * removes, so a failing test leaves nothing behind). */
 void pt_tmpdir(char *dir, size_t len);
 void pt_write_file(const char *path, const char *text);
+/* A config file: body written to probe.yaml in a fresh pt_tmpdir(), its path put in path. */
+void pt_write_config(char *path, size_t len, const char *body);
 /* Asserts that r has a line for name with status ("PASS"/"FAIL"), a message matching the
  * extended regex msg_re (NULL: any) and a time like "2.1ms". */
 void pt_assert_check(const struct probe_result *r, const char *name, const char *status,

@@ -178,6 +178,18 @@ pt_write_file(const char *path, const char *text)
     cr_assert_eq(fclose(f), 0, "cannot write %s", path);
 }
 
+void
+pt_write_config(char *path, size_t len, const char *body)
+{
+    char dir[HARNESS_PATH];
+    int n;
+
+    pt_tmpdir(dir, sizeof(dir));
+    n = snprintf(path, len, "%s/probe.yaml", dir);
+    cr_assert(n > 0 && (size_t)n < len, "config path too long");
+    pt_write_file(path, body);
+}
+
 int
 pt_count_opens(const char *path, const char *const targets[])
 {

@@ -234,16 +234,6 @@ Test(json, bad_pointer_is_a_one_line_error, .timeout = 20)
     bad_flag("/a~=x", "bad JSON pointer \"/a~\"");
 }
 
-static void
-write_config(char *path, size_t len, const char *body)
-{
-    char dir[HARNESS_PATH];
-
-    pt_tmpdir(dir, sizeof(dir));
-    snprintf(path, len, "%s/probe.yaml", dir);
-    pt_write_file(path, body);
-}
-
 Test(json, config_expect_json_mapping, .timeout = 20)
 {
     char path[HARNESS_PATH + 16], yaml[1024];
@@ -264,7 +254,7 @@ Test(json, config_expect_json_mapping, .timeout = 20)
              "    url: http://127.0.0.1:%d/json/spring-down\n"
              "    expect_json: {/status: UP}\n",
              pt_env_int("PT_HTTP_PORT"), pt_env_int("PT_HTTP_PORT"), pt_env_int("PT_HTTP_PORT"));
-    write_config(path, sizeof(path), yaml);
+    pt_write_config(path, sizeof(path), yaml);
     pt_run(&r, argv, NULL);
     PT_ASSERT_EXIT(&r, 1);
     pt_assert_check(&r, "spring", "PASS", "^200$");
@@ -279,7 +269,7 @@ bad_config(const char *yaml, const char *err_re)
     const char *argv[] = {"validate", "-c", path, NULL};
     struct probe_result r;
 
-    write_config(path, sizeof(path), yaml);
+    pt_write_config(path, sizeof(path), yaml);
     pt_run(&r, argv, NULL);
     PT_ASSERT_EXIT(&r, 2);
     cr_assert_eq(pt_count_lines(r.err), 1, "one line" PT_OUT, PT_ARGS(&r));
@@ -362,7 +352,7 @@ Test(unix_socket, config_key_passes, .timeout = 20)
              "    unix_socket: %s\n"
              "    expect_json: {/status: UP}\n",
              pt_env("PT_HTTP_SOCK"));
-    write_config(path, sizeof(path), yaml);
+    pt_write_config(path, sizeof(path), yaml);
     pt_run(&r, argv, NULL);
     PT_ASSERT_EXIT(&r, 0);
     pt_assert_check(&r, "app", "PASS", "^200$");

@@ -131,18 +131,16 @@ Test(memcached, probe_targets_is_used_without_arguments, .timeout = 20)
 
 Test(memcached, config_file_check_passes_and_validates, .timeout = 20)
 {
-    char dir[HARNESS_PATH], path[HARNESS_PATH + 16], yaml[256];
+    char path[HARNESS_PATH + 16], yaml[256];
     const char *check[] = {"check", "-c", path, NULL};
     const char *validate[] = {"validate", "-c", path, NULL};
     struct probe_result r;
 
-    pt_tmpdir(dir, sizeof(dir));
-    snprintf(path, sizeof(path), "%s/probe.yaml", dir);
     snprintf(yaml, sizeof(yaml),
              "timeout: 2s\nchecks:\n  - name: sessions\n    url: memcached://127.0.0.1:%d\n"
              "    timeout: 1s\n",
              pt_env_int("PT_MEMCACHED_PORT"));
-    pt_write_file(path, yaml);
+    pt_write_config(path, sizeof(path), yaml);
     pt_run(&r, check, NULL);
     PT_ASSERT_EXIT(&r, 0);
     pt_assert_check(&r, "sessions", "PASS", VERSION_RE "$");

@@ -499,13 +499,11 @@ Test(postgres, server_logs_no_error_after_passing_and_aborted_checks, .timeout =
 
 Test(postgres, config_role_and_query_keys_apply, .timeout = 20)
 {
-    char dir[HARNESS_PATH], path[HARNESS_PATH + 16], yaml[1024];
+    char path[HARNESS_PATH + 16], yaml[1024];
     const char *argv[] = {"check", "-c", path, NULL};
     const char *vargv[] = {"validate", "-c", path, NULL};
     struct probe_result r;
 
-    pt_tmpdir(dir, sizeof(dir));
-    snprintf(path, sizeof(path), "%s/probe.yaml", dir);
     snprintf(yaml, sizeof(yaml),
              "checks:\n"
              "  - name: pg\n"
@@ -516,7 +514,7 @@ Test(postgres, config_role_and_query_keys_apply, .timeout = 20)
              "    query: SELECT 40 + 2\n"
              "    role: primary\n",
              pt_env_int("PT_PG_PORT"), pt_env_int("PT_PG_PORT"));
-    pt_write_file(path, yaml);
+    pt_write_config(path, sizeof(path), yaml);
     pt_run(&r, argv, NULL);
     PT_ASSERT_EXIT(&r, 1);
     pt_assert_check(&r, "pg", "FAIL", "not standby");
@@ -532,16 +530,15 @@ Test(postgres, config_role_and_query_keys_apply, .timeout = 20)
 
 Test(postgres, config_key_of_another_kind_is_an_error_with_its_position, .timeout = 20)
 {
-    char dir[HARNESS_PATH], path[HARNESS_PATH + 16];
+    char path[HARNESS_PATH + 16];
     const char *argv[] = {"validate", "-c", path, NULL};
     struct probe_result r;
 
-    pt_tmpdir(dir, sizeof(dir));
-    snprintf(path, sizeof(path), "%s/probe.yaml", dir);
-    pt_write_file(path, "checks:\n"
-                        "  - name: db\n"
-                        "    url: mysql://u:" HARNESS_PG_PASSWORD "@127.0.0.1/app\n"
-                        "    role: primary\n");
+    pt_write_config(path, sizeof(path),
+                    "checks:\n"
+                    "  - name: db\n"
+                    "    url: mysql://u:" HARNESS_PG_PASSWORD "@127.0.0.1/app\n"
+                    "    role: primary\n");
     pt_run(&r, argv, NULL);
     PT_ASSERT_EXIT(&r, 2);
     PT_ASSERT_ERR_RE(&r, "probe\\.yaml:4:11: role: mysql checks take no such option");

@@ -182,13 +182,11 @@ Test(rediss, tls_to_the_plain_port_fails_fast, .timeout = 20)
 /* The config file's cacert: and insecure: keys apply to rediss checks too; validate shows them. */
 Test(rediss, config_cacert_and_insecure_apply, .timeout = 20)
 {
-    char dir[HARNESS_PATH], path[HARNESS_PATH + 16], yaml[1024];
+    char path[HARNESS_PATH + 16], yaml[1024];
     const char *argv[] = {"check", "-c", path, NULL};
     const char *vargv[] = {"validate", "-c", path, NULL};
     struct probe_result r;
 
-    pt_tmpdir(dir, sizeof(dir));
-    snprintf(path, sizeof(path), "%s/probe.yaml", dir);
     snprintf(yaml, sizeof(yaml),
              "checks:\n"
              "  - name: verified\n"
@@ -199,7 +197,7 @@ Test(rediss, config_cacert_and_insecure_apply, .timeout = 20)
              "    insecure: true\n",
              pt_env_int("PT_REDIS_TLS_PORT"), pt_env("PT_HTTPS_CA"),
              pt_env_int("PT_REDIS_EXPIRED_PORT"));
-    pt_write_file(path, yaml);
+    pt_write_config(path, sizeof(path), yaml);
     pt_run(&r, argv, NULL);
     PT_ASSERT_EXIT(&r, 0);
     pt_assert_check(&r, "verified", "PASS", "^PONG$");

@@ -1684,7 +1684,7 @@ ParameterizedTest(struct bad_flag *bf, serve, bad_setting_exits_2_with_one_line_
 /* An invalid target, a config error and an unset variable: exit 2, one line, no secret. */
 Test(serve, bad_targets_and_config_exit_2_with_one_line, .timeout = 20)
 {
-    char listen[64], bad[256], dir[HARNESS_PATH], path[HARNESS_PATH + 16], yaml[512];
+    char listen[64], bad[256], path[HARNESS_PATH + 16], yaml[512];
     const char *argv_target[] = {"serve", "--listen", listen, bad, NULL};
     const char *argv_none[] = {"serve", "--listen", listen, NULL};
     const char *argv_var[] = {"serve", "--listen", listen,
@@ -1709,8 +1709,6 @@ Test(serve, bad_targets_and_config_exit_2_with_one_line, .timeout = 20)
     cr_assert_eq(pt_count_lines(r.err), 1, "one line on stderr" PT_OUT, PT_ARGS(&r));
     PT_ASSERT_ERR_RE(&r, "PT_TEST_UNSET_VAR");
 
-    pt_tmpdir(dir, sizeof(dir));
-    snprintf(path, sizeof(path), "%s/probe.yaml", dir);
     snprintf(yaml, sizeof(yaml),
              "interval: 1s\n"
              "rise: 2\n"
@@ -1719,7 +1717,7 @@ Test(serve, bad_targets_and_config_exit_2_with_one_line, .timeout = 20)
              "  - name: web\n"
              "    url: http://127.0.0.1:%d/ok\n",
              pt_env_int("PT_HTTP_PORT"));
-    pt_write_file(path, yaml);
+    pt_write_config(path, sizeof(path), yaml);
     pt_run(&r, argv_config, NULL);
     PT_ASSERT_EXIT(&r, 2);
     PT_ASSERT_WITHIN(&r, 1000);
@@ -1773,7 +1771,7 @@ Test(serve, listens_on_ipv6_loopback, .timeout = 20)
 
 Test(serve, config_file_sets_listen_interval_rise_fall_log_format_and_checks, .timeout = 20)
 {
-    char dir[HARNESS_PATH], path[HARNESS_PATH + 16], yaml[1024], line[4096], want[256];
+    char path[HARNESS_PATH + 16], yaml[1024], line[4096], want[256];
     const char *env[] = {"PT_TEST_REDIS_PW=" HARNESS_REDIS_PASSWORD, NULL};
     const char *argv[] = {"-c", path, NULL};
     struct harness_serve s;
@@ -1783,8 +1781,6 @@ Test(serve, config_file_sets_listen_interval_rise_fall_log_format_and_checks, .t
     memset(&s, 0, sizeof(s));
     snprintf(s.host, sizeof(s.host), "127.0.0.1");
     s.port = harness_free_port();
-    pt_tmpdir(dir, sizeof(dir));
-    snprintf(path, sizeof(path), "%s/probe.yaml", dir);
     snprintf(yaml, sizeof(yaml),
              "listen: 127.0.0.1:%d\n"
              "interval: 200ms\n"
@@ -1798,7 +1794,7 @@ Test(serve, config_file_sets_listen_interval_rise_fall_log_format_and_checks, .t
              "  - name: cache\n"
              "    url: redis://:${PT_TEST_REDIS_PW}@127.0.0.1:%d\n",
              s.port, pt_env_int("PT_HTTP_PORT"), pt_env_int("PT_REDIS_PORT"));
-    pt_write_file(path, yaml);
+    pt_write_config(path, sizeof(path), yaml);
     serve_start(&s, NULL, argv, env);
     wait_status(&s, "/ready", 200, 5000);
     n1 = rounds_now(&s);

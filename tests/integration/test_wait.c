@@ -497,19 +497,17 @@ Test(wait, a_wrong_password_is_reported_without_the_password, .timeout = 20)
 Test(wait, config_timeout_bounds_each_round_and_probe_timeout_the_wait, .timeout = 20)
 {
     struct probe_result r;
-    char dir[512], cfg[600], text[256];
+    char cfg[600], text[256];
     int port, fd = harness_silent_listener(&port);
     const char *argv[] = {"wait", "-c", cfg, NULL};
     const char *env[] = {"PROBE_TIMEOUT=1500ms", "PROBE_INTERVAL=100ms", NULL};
 
     cr_assert(fd >= 0);
-    pt_tmpdir(dir, sizeof(dir));
-    snprintf(cfg, sizeof(cfg), "%s/probe.yaml", dir);
     snprintf(text, sizeof(text),
              "timeout: 300ms\ninterval: 10s\nchecks:\n  - name: cache\n    url: "
              "redis://127.0.0.1:%d\n",
              port);
-    pt_write_file(cfg, text);
+    pt_write_config(cfg, sizeof(cfg), text);
     pt_run(&r, argv, env);
     close(fd);
     PT_ASSERT_EXIT(&r, 1);
