@@ -46,9 +46,10 @@ RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \
 
 FROM base AS build
 ARG TARGETARCH
-# OpenSSL (trimmed to a verifying TLS 1.2/1.3 client), libcurl, MariaDB Connector/C, libpq and
-# hiredis (trixie's, for TLS), built from Debian's source packages, depend only on the static
-# build's scripts: their layer stays cached while probe's own sources change.
+# OpenSSL (trimmed to a verifying TLS 1.2/1.3 client), libcurl, MariaDB Connector/C, libpq,
+# hiredis (trixie's, for TLS), libev, c-ares, libyaml, jansson and libnghttp2, built with musl
+# from Debian's source packages, depend only on the static build's scripts: their layer stays
+# cached while probe's own sources change.
 COPY scripts/static/ scripts/static/
 RUN make static-libs ARCH="$TARGETARCH"
 COPY probe/ probe/

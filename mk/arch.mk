@@ -16,6 +16,15 @@ ARCH_TRIPLET_amd64 := x86_64-linux-gnu
 ARCH_TRIPLET_arm64 := aarch64-linux-gnu
 ARCH_GCC_amd64     := gcc-x86-64-linux-gnu
 ARCH_GCC_arm64     := gcc-aarch64-linux-gnu
+# musl's, for the static build (mk/static.mk): Debian's musl-dev of that architecture installs
+# TRIPLET-gcc, gcc with musl's specs, and musl's headers and libraries.
+ARCH_MUSL_amd64    := x86_64-linux-musl
+ARCH_MUSL_arm64    := aarch64-linux-musl
+ARCH_MUSL          := $(ARCH_MUSL_$(ARCH))
+# aarch64 gcc calls libgcc's outline atomics, whose set-up asks glibc's __getauxval, which musl
+# does not have: inline (ARMv8.0) atomics instead, as musl's own build uses.
+ARCH_MUSL_FLAGS_arm64 := -mno-outline-atomics
+ARCH_MUSL_FLAGS    := $(ARCH_MUSL_FLAGS_$(ARCH))
 
 ifeq ($(ARCH),$(NATIVE_ARCH))
 ARCH_SUFFIX  :=

@@ -14,23 +14,16 @@
 set -eu
 
 . "$(dirname "$0")/args.sh" "$@"
-# Across, CMake is told the target system (CMAKE_CROSSCOMPILING: it runs nothing it builds)
-# and finds the target's libraries in /usr/lib/HOST through the compiler's multiarch paths.
-set --
-[ -z "$HOST" ] || set -- -DCMAKE_SYSTEM_NAME=Linux -DCMAKE_SYSTEM_PROCESSOR="${HOST%%-*}"
 : "${OPENSSL:?OPENSSL=DIR names the OpenSSL to build against}"
 
 rm -rf "$build"
 mkdir -p "$build"
 echo "static: configuring Connector/C ($(cat "$src/.debian-source" 2>/dev/null || echo "$src"))" >&2
-cmake -S "$src" -B "$build" -G "Unix Makefiles" \
-    -DCMAKE_C_COMPILER="$CC" "$@" \
-    -DCMAKE_BUILD_TYPE=MinSizeRel \
-    -DCMAKE_C_FLAGS_MINSIZEREL="$STATIC_OPT -DNDEBUG" \
-    -DCMAKE_INSTALL_PREFIX="$prefix" \
+# zlib (the compressed protocol, which probe never asks for) is Connector/C's own copy.
+cmake_configure "$src" "$build" \
     -DINSTALL_LIBDIR=lib -DINSTALL_INCLUDEDIR=include/mariadb \
     -DWITH_SSL=OPENSSL -DOPENSSL_ROOT_DIR="$OPENSSL" -DOPENSSL_USE_STATIC_LIBS=ON \
-    -DWITH_EXTERNAL_ZLIB=ON -DWITH_CURL=OFF -DWITH_UNIT_TESTS=OFF \
+    -DWITH_EXTERNAL_ZLIB=OFF -DWITH_CURL=OFF -DWITH_UNIT_TESTS=OFF \
     -DWITH_MYSQLCOMPAT=OFF -DWITH_DOCS=OFF -DWITH_ICONV=OFF \
     -DDEFAULT_CHARSET=utf8mb4 \
     -DMARIADB_UNIX_ADDR=/run/mysqld/mysqld.sock \
@@ -45,8 +38,7 @@ cmake -S "$src" -B "$build" -G "Unix Makefiles" \
     -DCLIENT_PLUGIN_AUTH_GSSAPI_CLIENT=OFF \
     -DCLIENT_PLUGIN_ZSTD=OFF \
     -DCLIENT_PLUGIN_REMOTE_IO=OFF \
-    -DCLIENT_PLUGIN_REPLICATION=OFF \
-    >"$build/configure.log" 2>&1 || { tail -40 "$build/configure.log" >&2; exit 1; }
+    -DCLIENT_PLUGIN_REPLICATION=OFF
 echo "static: building Connector/C" >&2
 # Only the static library; the shared one and the tools are not needed.
 make "$jobs" -C "$build" mariadbclient >"$build/make.log" 2>&1 || { tail -40 "$build/make.log" >&2; exit 1; }
