@@ -40,6 +40,7 @@ struct serve {
     double round_ms;
     struct serve_state *st;
     enum check_status *states;
+    struct buf health; /* /health's body for last and states, rendered when a round ends */
     ev_timer interval;
     ev_timer finish;
     ev_signal sigterm;
@@ -170,6 +171,10 @@ serve_finish_cb(struct ev_loop *loop, ev_timer *w, int revents)
     if (sv->last != NULL)
         run_free(sv->last);
     sv->last = done;
+    /* /health is asked far more often than a round ends (a load balancer, every task's
+     * HEALTHCHECK): its document is rendered once here, not for every request. */
+    buf_free(&sv->health);
+    report_json(&sv->health, sv->last, NULL, sv->states);
     sv->cur = done == &sv->runs[0] ? &sv->runs[1] : &sv->runs[0];
     sv->round_running = 0;
     if (sv->round_wanted) {
@@ -346,8 +351,10 @@ serve_handle(void *ctx, const struct status_req *req, struct status_resp *resp)
         resp->code = serve_all_up(sv) ? 200 : 503;
         if (sv->last == NULL)
             serve_no_round_yet(&resp->body);
-        else
+        else if (sv->health.oom)
             report_json(&resp->body, sv->last, NULL, sv->states);
+        else
+            buf_add(&resp->body, sv->health.p, sv->health.len);
     } else if (strncmp(p, "/health/", 8) == 0 && serve_known(sv, p + 8)) {
         size_t i = 0;
         const struct check *c = serve_find(sv, p + 8, &i);
@@ -419,5 +426,6 @@ out:
         ev_loop_destroy(sv.loop);
     free(sv.st);
     free(sv.states);
+    buf_free(&sv.health);
     return rc;
 }
