@@ -73,8 +73,10 @@ STATIC_LDFLAGS := -static -Wl,--gc-sections -Wl,-O1 \
 # reads /etc/passwd and /etc/hosts itself).
 STATIC_LINK_OK := getaddrinfo|gethostbyname|getservbyname|getservbyport_r|getpwuid|getpwuid_r|dlopen
 
-PKGS_STATIC      := gcc make libc6-dev linux-libc-dev ca-certificates dpkg-dev cmake xz-utils \
-                    binutils perl $(call arch_dev,musl-dev)
+# g++: nghttp2's CMake project declares C++ and checks its compiler, though only its C library
+# is built (ENABLE_LIB_ONLY); nothing of probe-static is C++.
+PKGS_STATIC      := gcc g++ make libc6-dev linux-libc-dev ca-certificates dpkg-dev cmake \
+                    xz-utils binutils perl $(call arch_dev,musl-dev)
 # Across: the cross toolchain (its kernel headers too) and musl-dev:ARCH (multiarch).
 PKGS_STATIC      += $(PKGS_ARCH_CROSS)
 # What the scripts are given: the compiler, the GNU host triplet across (empty natively), the

@@ -133,6 +133,16 @@ for s in ossl_des_ede3_cbc_functions ENGINE_init EC_GF2m_simple_method; do
     fi
 done
 
+# Linked with musl (mk/static.mk): static glibc's start-up probes the CPU and its caches with
+# some 70 cpuid instructions, each a trap to the hypervisor in a VM. musl's start-up is
+# __init_libc; glibc's static one reads the auxiliary vector in _dl_aux_init.
+if printf '%s\n' "$syms" | grep -q " T __init_libc\$" &&
+    ! printf '%s\n' "$syms" | grep -q " _dl_aux_init\$"; then
+    ok "the C library is musl"
+else
+    not_ok "the C library is musl" "$(printf '%s\n' "$syms" | grep -E ' (__init_libc|_dl_aux_init)$')"
+fi
+
 # ---- the root: the binary, hosts, resolv.conf, a CA bundle --------------------------------
 
 pki="$tmp/pki"
