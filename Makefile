@@ -40,7 +40,7 @@ PKGS_RUN   += memcached
 # gRPC: tests/helpers/grpc_health.py.
 PKGS_TEST  += python3-grpcio
 
-.PHONY: all run test unit integration clean deps-build deps-test deps-run format
+.PHONY: all run test unit integration integration-static clean deps-build deps-test deps-run format
 
 all: $(BUILD)/probe
 
@@ -81,6 +81,14 @@ integration: $(BUILD)/test_integration $(BUILD)/asan/probe $(BUILD)/probe $(HELP
 	PROBE_BIN=$(CURDIR)/$(BUILD)/asan/probe PROBE_HELPERS=$(CURDIR)/$(BUILD)/helpers \
 	  $(BUILD)/test_integration -j2
 
+# The same suite against build/probe-static, the binary the image ships (musl, no sanitizers):
+# what only the test build has (PROBE_TEST_STALL_MS) is skipped, and the serve memory test
+# watches probe-static itself (PT_RELEASE_BUILD, tests/harness.h).
+integration-static: $(BUILD)/test_integration $(HELPERS)
+	$(MAKE) static
+	PT_RELEASE_BUILD=1 PROBE_BIN=$(CURDIR)/$(BUILD)/probe-static \
+	  PROBE_HELPERS=$(CURDIR)/$(BUILD)/helpers $(BUILD)/test_integration -j2
+
 # Every test that runs into a deadline notes how far past it the probe ended (tests/harness.h,
 # PT_ASSERT_DEADLINE); the largest is printed at the end.
 DEADLINE_LOG := $(CURDIR)/$(BUILD)/deadline.log
@@ -91,6 +99,7 @@ test: deps-test
 	PROBE_DEADLINE_LOG=$(DEADLINE_LOG) $(MAKE) integration
 	$(MAKE) test-configs
 	$(MAKE) test-static
+	PROBE_DEADLINE_LOG=$(DEADLINE_LOG) $(MAKE) integration-static
 	$(MAKE) test-arm64
 	PROBE_DEADLINE_LOG=$(DEADLINE_LOG) $(MAKE) test-faults
 	$(MAKE) fuzz-regress

@@ -234,6 +234,7 @@ Test(deadline, watchdog_ends_a_stuck_loop_and_names_the_unfinished_checks, .time
     const char *env[] = {"PROBE_TEST_STALL_MS=5000", NULL};
     struct probe_result r;
 
+    pt_need_test_build("PROBE_TEST_STALL_MS");
     cr_assert(fd >= 0);
     snprintf(web, sizeof(web), "web=http://127.0.0.1:%d/", port);
     pt_run(&r, argv, env);

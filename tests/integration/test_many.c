@@ -148,6 +148,7 @@ Test(many, watchdog_covers_256_checks_within_the_cap, .timeout = 20)
     size_t more, pass, fail;
     int lines;
 
+    pt_need_test_build("PROBE_TEST_STALL_MS");
     cr_assert(fd >= 0, "cannot listen on 127.0.0.1");
     dropping = harness_full_listener_open(&f) == 0;
     many_make(&m, opts, "stuck-", port, dropping ? f.port : port);

@@ -336,15 +336,21 @@ free_listen(char *out, size_t len)
     return port;
 }
 
-/* The plain (non-sanitizer) build next to $PROBE_BIN: .../build/asan/probe -> .../build/probe. */
+/* The plain (non-sanitizer) build next to $PROBE_BIN: .../build/asan/probe -> .../build/probe;
+ * PROBE_BIN itself when it is a release build (PT_RELEASE_BUILD: build/probe-static). */
 static void
 plain_probe(char *out, size_t len)
 {
     const char *bin = getenv("PROBE_BIN");
     const char *tail = "/asan/probe";
+    const char *release = getenv("PT_RELEASE_BUILD");
     size_t n;
 
     cr_assert(bin != NULL && bin[0] != '\0', "PROBE_BIN is not set");
+    if (release != NULL && release[0] != '\0') {
+        snprintf(out, len, "%s", bin);
+        return;
+    }
     n = strlen(bin);
     cr_assert(n > strlen(tail) && strcmp(bin + n - strlen(tail), tail) == 0,
               "PROBE_BIN %s is not .../asan/probe", bin);
