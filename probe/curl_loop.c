@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <openssl/ssl.h>
+
 #include "buf.h"
 #include "curl_loop.h"
 #include "run.h"
@@ -359,8 +361,36 @@ curl_xfer_header(struct curl_xfer *x, const char *line)
  * the multi handle and skips any transfer with a CApath). Verification off names no CA file,
  * so none is opened. A client certificate (mTLS) was loaded once when the settings were read.
  */
+/* OpenSSL asks this when the server requests a client certificate and the connection has
+ * none (it is never called when --cert gave one); the transfer notes it, and no certificate
+ * is sent. The SSL_CTX is the connection's own (curl makes one per connection). */
+static int xfer_ctx_index = -1;
+
+static int
+curl_xfer_cert_asked(SSL *ssl, X509 **cert, EVP_PKEY **key)
+{
+    struct curl_xfer *x = SSL_CTX_get_ex_data(SSL_get_SSL_CTX(ssl), xfer_ctx_index);
+
+    (void)cert;
+    (void)key;
+    if (x != NULL)
+        x->cert_asked = 1;
+    return 0;
+}
+
+static CURLcode
+curl_xfer_ssl_ctx(CURL *e, void *ctx, void *arg)
+{
+    (void)e;
+    if (xfer_ctx_index < 0)
+        xfer_ctx_index = SSL_CTX_get_ex_new_index(0, NULL, NULL, NULL, NULL);
+    if (xfer_ctx_index >= 0 && SSL_CTX_set_ex_data(ctx, xfer_ctx_index, arg) == 1)
+        SSL_CTX_set_client_cert_cb(ctx, curl_xfer_cert_asked);
+    return CURLE_OK;
+}
+
 static void
-curl_xfer_tls(CURL *e, const struct target *t)
+curl_xfer_tls(struct curl_xfer *x, CURL *e, const struct target *t)
 {
     curl_easy_setopt(e, CURLOPT_CAPATH, NULL);
     if (t->insecure) {
@@ -375,6 +405,9 @@ curl_xfer_tls(CURL *e, const struct target *t)
         curl_easy_setopt(e, CURLOPT_SSLCERTTYPE, "PEM");
         curl_easy_setopt(e, CURLOPT_SSLKEY, t->key != NULL ? t->key : t->cert);
         curl_easy_setopt(e, CURLOPT_SSLKEYTYPE, "PEM");
+    } else {
+        curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, curl_xfer_ssl_ctx);
+        curl_easy_setopt(e, CURLOPT_SSL_CTX_DATA, x);
     }
 }
 
@@ -426,7 +459,7 @@ curl_xfer_open(struct curl_xfer *x, struct check *c, const struct kind *k, const
     curl_easy_setopt(e, CURLOPT_SOCKOPTDATA, x);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETFUNCTION, curl_closesocket_cb);
     curl_easy_setopt(e, CURLOPT_CLOSESOCKETDATA, x);
-    curl_xfer_tls(e, t);
+    curl_xfer_tls(x, e, t);
     return 0;
 }
 
@@ -543,6 +576,15 @@ curl_xfer_reason(CURLcode rc)
     }
 }
 
+/* Whether an HTTP response (a status line or HEADERS) came back on the transfer. */
+static int
+curl_xfer_answered(struct curl_xfer *x)
+{
+    long code = 0;
+
+    return curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &code) == CURLE_OK && code != 0;
+}
+
 void
 curl_xfer_fail(struct curl_xfer *x, CURLcode rc)
 {
@@ -553,6 +595,14 @@ curl_xfer_fail(struct curl_xfer *x, CURLcode rc)
     curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &os_errno);
     if (os_errno == 0)
         os_errno = x->socket_errno;
+    /* A server that requires a client certificate (mTLS) ends a connection without one the way
+     * its TLS stack does (TLS 1.3's alert after the handshake, a bare close, a reset), so curl's
+     * error varies; that it asked for one the check does not have is the cause to name. */
+    if (x->cert_asked && rc != CURLE_OPERATION_TIMEDOUT && !curl_xfer_answered(x)) {
+        check_fail(c, REASON_TLS, "tls: the server asked for a client certificate and none was "
+                                  "given (--cert): %s", text);
+        return;
+    }
     switch (rc) {
     case CURLE_COULDNT_CONNECT:
         check_fail(c, os_errno ? check_errno_reason((int)os_errno) : REASON_CONNECT, "%s",

@@ -28,6 +28,7 @@ struct curl_xfer {
     char errbuf[CURL_ERROR_SIZE];
     curl_socket_t fd; /* curl's socket, to tell a stuck connect from a stuck TLS handshake */
     int socket_errno; /* why socket() failed: curl does not keep it */
+    int cert_asked;   /* the TLS server asked for a client certificate the check does not have */
     /* The first bytes the peer sent, peeked before curl read them: what a server that is not
      * HTTP/2 said to the preface, which curl's HTTP/2 layer reports only as an empty reply. */
     int peek_first; /* set by the kind that wants first_in */

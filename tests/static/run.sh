@@ -515,7 +515,8 @@ in_root check --cert /etc/probe/client.crt --key /etc/probe/client.key \
     "https://web.test:$mtls_port/"
 expect "HTTPS with a client certificate (mTLS) passes" 0 '^PASS https .* 200 '
 in_root check "https://web.test:$mtls_port/"
-expect "HTTPS without the client certificate the server requires fails" 1 '^FAIL https '
+expect "HTTPS without the client certificate the server requires fails, and says so" 1 \
+    '^FAIL https .*tls: the server asked for a client certificate and none was given'
 in_root check --cert /etc/probe/client.crt --key /etc/probe/nope.key "https://web.test:$mtls_port/"
 expect "a missing client key is one line before any check" 1 '^probe: --cert: cannot load the key'
 
