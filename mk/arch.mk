@@ -1,9 +1,9 @@
 # Issue 14: build/probe-static for another architecture (Graviton: arm64). ARCH is a Debian
 # architecture name, the machine's own by default. Only the static build follows a foreign
 # ARCH (mk/static.mk, mk/hiredis.mk): Debian's cross compiler, the from-source libraries built
-# for it under build/static-ARCH/ (hiredis and OpenSSL too), Debian's static libraries of that
-# architecture through multiarch (libev-dev:arm64, ...). The native build's paths and names
-# stay as they were: build/static/, build/hiredis/, build/probe-static.
+# for it under build/static-ARCH/ (every library probe-static links, hiredis and OpenSSL too),
+# ARCH's musl through multiarch (musl-dev:arm64). The native build's paths and names stay as
+# they were: build/static/, build/hiredis/, build/probe-static.
 
 NATIVE_ARCH := $(shell dpkg --print-architecture 2>/dev/null || echo amd64)
 ARCH        ?= $(NATIVE_ARCH)
@@ -39,13 +39,10 @@ ARCH_SUFFIX  := -$(ARCH)
 ARCH_CROSS   := $(ARCH_TRIPLET)-
 endif
 
-# The compiler of the static build: the Makefile's CC natively, Debian's cross gcc otherwise.
-ARCH_CC = $(if $(ARCH_CROSS),$(ARCH_CROSS)gcc,$(CC))
-# Debian -dev packages of ARCH: libev-dev natively, libev-dev:arm64 across (multiarch).
+# Debian packages of ARCH: musl-dev natively, musl-dev:arm64 across (multiarch).
 arch_dev = $(if $(ARCH_CROSS),$(addsuffix :$(ARCH),$(1)),$(1))
-# The cross toolchain (nothing natively) and pkg-config, pointed at ARCH's .pc files.
-PKGS_ARCH_CROSS := $(if $(ARCH_CROSS),$(ARCH_GCC_$(ARCH)) libc6-dev-$(ARCH)-cross pkg-config)
-ARCH_ENV         = $(if $(ARCH_CROSS),PKG_CONFIG_LIBDIR=/usr/lib/$(ARCH_TRIPLET)/pkgconfig:/usr/share/pkgconfig)
+# The cross toolchain (nothing natively), with the kernel headers of its architecture.
+PKGS_ARCH_CROSS := $(if $(ARCH_CROSS),$(ARCH_GCC_$(ARCH)) libc6-dev-$(ARCH)-cross)
 
 # Multiarch: dpkg must know ARCH before apt can install its packages (root; the package
 # lists are then updated by the deps-* recipe, which runs apt-get update before installing).

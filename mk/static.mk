@@ -68,15 +68,11 @@ STATIC_LIBS    := $(STATIC_CURL) $(STATIC_MARIADB) $(STATIC_LIBPQ) \
 STATIC_LDFLAGS := -static -Wl,--gc-sections -Wl,-O1 \
                   -Wl,--wrap=X509_get_default_cert_file -Wl,--wrap=X509_get_default_cert_dir \
                   -Wl,--wrap=OPENSSL_init_ssl
-# Every warning of the link is shown (scripts/static/link-warnings.awk), but for glibc's about
-# NSS in a static binary, should a glibc libc.a ever be linked again (musl has no NSS: it
-# reads /etc/passwd and /etc/hosts itself).
-STATIC_LINK_OK := getaddrinfo|gethostbyname|getservbyname|getservbyport_r|getpwuid|getpwuid_r|dlopen
-
 # g++: nghttp2's CMake project declares C++ and checks its compiler, though only its C library
-# is built (ENABLE_LIB_ONLY); nothing of probe-static is C++.
+# is built (ENABLE_LIB_ONLY); nothing of probe-static is C++. pkg-config: curl's configure finds
+# nghttp2 with it.
 PKGS_STATIC      := gcc g++ make libc6-dev linux-libc-dev ca-certificates dpkg-dev cmake \
-                    xz-utils binutils perl $(call arch_dev,musl-dev)
+                    xz-utils binutils perl pkg-config $(call arch_dev,musl-dev)
 # Across: the cross toolchain (its kernel headers too) and musl-dev:ARCH (multiarch).
 PKGS_STATIC      += $(PKGS_ARCH_CROSS)
 # What the scripts are given: the compiler, the GNU host triplet across (empty natively), the
@@ -182,8 +178,7 @@ $(STATIC_DIR)/obj/ssl_defaults.o: scripts/static/ssl_defaults.c probe/tls.h | $(
 
 # Kept unstripped for `nm` (test-static checks which MySQL plugins are in) and size analysis.
 $(STATIC_DIR)/probe-static.unstripped: $(STATIC_OBJS) $(STATIC_BUILT)
-	$(STATIC_CC) $(STATIC_OPT) $(STATIC_LDFLAGS) -o $@ $(STATIC_OBJS) $(STATIC_LIBS) 2>$@.log; \
-	  rc=$$?; awk -v ok='$(STATIC_LINK_OK)' -f scripts/static/link-warnings.awk $@.log >&2; exit $$rc
+	$(STATIC_CC) $(STATIC_OPT) $(STATIC_LDFLAGS) -o $@ $(STATIC_OBJS) $(STATIC_LIBS)
 
 $(STATIC_BIN): $(STATIC_DIR)/probe-static.unstripped
 	$(ARCH_CROSS)strip --strip-all -R .comment -o $@ $<
