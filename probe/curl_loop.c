@@ -355,12 +355,6 @@ curl_xfer_header(struct curl_xfer *x, const char *line)
     return 0;
 }
 
-/*
- * Only a CA file, never a CA directory (Debian's curl defaults to both): curl then parses the
- * bundle once per run and shares the store among the run's transfers (its CA cache lives in
- * the multi handle and skips any transfer with a CApath). Verification off names no CA file,
- * so none is opened. A client certificate (mTLS) was loaded once when the settings were read.
- */
 /* OpenSSL asks this when the server requests a client certificate and the connection has
  * none (it is never called when --cert gave one); the transfer notes it, and no certificate
  * is sent. The SSL_CTX is the connection's own (curl makes one per connection). */
@@ -389,6 +383,13 @@ curl_xfer_ssl_ctx(CURL *e, void *ctx, void *arg)
     return CURLE_OK;
 }
 
+/*
+ * Only a CA file, never a CA directory (Debian's curl defaults to both): curl then parses the
+ * bundle once per run and shares the store among the run's transfers (its CA cache lives in
+ * the multi handle and skips any transfer with a CApath). Verification off names no CA file,
+ * so none is opened. A client certificate (mTLS) was loaded once when the settings were read;
+ * without one, the transfer notes whether the server asked for one (curl_xfer_cert_asked).
+ */
 static void
 curl_xfer_tls(struct curl_xfer *x, CURL *e, const struct target *t)
 {

@@ -151,7 +151,7 @@ Test(mtls, key_without_cert_is_an_error, .timeout = 20)
 }
 
 /* gRPC over TLS takes the same client certificate (the curl kinds share their TLS set-up). */
-Test(mtls, grpcs_with_a_client_certificate_passes_and_fails_without, .timeout = 30)
+Test(mtls, grpcs_with_a_client_certificate_passes_and_fails_without, .timeout = 20)
 {
     char url[128], v[64], out[512];
     const char *with[] = {"check",
