@@ -417,10 +417,11 @@ struct pt_line {
  * server's start error, if any) when it is missing. */
 const char *pt_env(const char *name);
 int pt_env_int(const char *name);
-/* Skips the test when PROBE_BIN is not the test build (PT_RELEASE_BUILD set: `make
- * integration-static` runs the suite against build/probe-static), for a test that needs what
- * only the test build has (PROBE_TEST_STALL_MS, the sanitizers, build/probe beside it); what
- * names that need. */
+/* 1 when PROBE_BIN is a release build, not the test build (PT_RELEASE_BUILD set: `make
+ * integration-static` runs the suite against build/probe-static). */
+int pt_release_build(void);
+/* Skips the test on a release build, for a test that needs what only the test build has
+ * (PROBE_TEST_STALL_MS, the sanitizers, build/probe beside it); what names that need. */
 void pt_need_test_build(const char *what);
 /* Runs the probe with a NULL-terminated argv and env (may be NULL); fails the test if it
  * could not run or was killed. */

@@ -28,12 +28,18 @@ pt_env_int(const char *name)
     return atoi(pt_env(name));
 }
 
-void
-pt_need_test_build(const char *what)
+int
+pt_release_build(void)
 {
     const char *release = getenv("PT_RELEASE_BUILD");
 
-    if (release != NULL && release[0] != '\0')
+    return release != NULL && release[0] != '\0';
+}
+
+void
+pt_need_test_build(const char *what)
+{
+    if (pt_release_build())
         cr_skip_test("needs the test build (%s); PROBE_BIN is %s", what, getenv("PROBE_BIN"));
 }
 

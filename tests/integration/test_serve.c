@@ -343,11 +343,10 @@ plain_probe(char *out, size_t len)
 {
     const char *bin = getenv("PROBE_BIN");
     const char *tail = "/asan/probe";
-    const char *release = getenv("PT_RELEASE_BUILD");
     size_t n;
 
     cr_assert(bin != NULL && bin[0] != '\0', "PROBE_BIN is not set");
-    if (release != NULL && release[0] != '\0') {
+    if (pt_release_build()) {
         snprintf(out, len, "%s", bin);
         return;
     }
