@@ -35,10 +35,11 @@ STATIC_CFLAGS  := -std=c11 -D_GNU_SOURCE $(WARN) $(STATIC_OPT) \
 # written by the rule below; every library is built with it.
 STATIC_CC      := $(CURDIR)/$(STATIC_DIR)/bin/cc
 STATIC_KHDR    := $(STATIC_DIR)/kernel-headers
-# Debian's kernel headers: linux-libc-dev natively, linux-libc-dev-ARCH-cross across.
-ARCH_KERNEL_HEADERS = $(if $(ARCH_CROSS),/usr/$(ARCH_TRIPLET)/include/asm,/usr/include/$(ARCH_TRIPLET_$(ARCH))/asm) \
-                      $(if $(ARCH_CROSS),/usr/$(ARCH_TRIPLET)/include,/usr/include)/linux \
-                      $(if $(ARCH_CROSS),/usr/$(ARCH_TRIPLET)/include,/usr/include)/asm-generic
+# Debian's kernel headers: linux-libc-dev natively (asm/ under the multiarch directory),
+# linux-libc-dev-ARCH-cross across (all three under /usr/TRIPLET/include).
+ARCH_KERNEL_INC     = $(if $(ARCH_CROSS),/usr/$(ARCH_TRIPLET)/include,/usr/include)
+ARCH_KERNEL_HEADERS = $(if $(ARCH_CROSS),$(ARCH_KERNEL_INC),/usr/include/$(ARCH_TRIPLET_$(ARCH)))/asm \
+                      $(ARCH_KERNEL_INC)/linux $(ARCH_KERNEL_INC)/asm-generic
 STATIC_OBJS    := $(SRCS:probe/%.c=$(STATIC_DIR)/obj/%.o) $(STATIC_DIR)/obj/ssl_defaults.o
 STATIC_OPENSSL := $(STATIC_PREFIX)/lib/libssl.a
 STATIC_CURL    := $(STATIC_PREFIX)/lib/libcurl.a
